@@ -1,0 +1,70 @@
+"""Address semantics for security-group sources: world, public (globally routable) and the rest.
+
+Pure stdlib: bundled into SSM runbook scripts as well as imported by the rules.
+"""
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+WORLD = frozenset({"0.0.0.0/0", "::/0"})
+
+# Blocks holding no globally routable unicast address (IANA special-purpose registries, RFC 6890).
+# A source CIDR is "public" unless it lies wholly inside their union. Adjacent blocks are merged
+# (collapse_addresses), so a CIDR spanning two of them (224.0.0.0/3 = multicast + reserved) is not public.
+_NOT_GLOBAL_BLOCKS = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # RFC 1918 private
+        "100.64.0.0/10",  # RFC 6598 shared address space (carrier-grade NAT)
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local
+        "172.16.0.0/12",  # RFC 1918 private
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # TEST-NET-1 documentation
+        "192.168.0.0/16",  # RFC 1918 private
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # TEST-NET-2 documentation
+        "203.0.113.0/24",  # TEST-NET-3 documentation
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, and the limited broadcast address
+        "::/128",  # unspecified
+        "::1/128",  # loopback
+        "::ffff:0:0/96",  # IPv4-mapped
+        "100::/64",  # discard-only
+        "2001:db8::/32",  # documentation
+        "fc00::/7",  # unique-local
+        "fe80::/10",  # link-local
+        "ff00::/8",  # multicast
+    )
+)
+_NOT_GLOBAL = tuple(
+    block
+    for version in (4, 6)
+    for block in ipaddress.collapse_addresses(b for b in _NOT_GLOBAL_BLOCKS if b.version == version)
+)
+
+
+@lru_cache(maxsize=4096)
+def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """Parse a CIDR as AWS stores it; host bits are tolerated (AWS masks them)."""
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except (ValueError, AttributeError):
+        raise ValueError(f"'{text}' is not a valid CIDR") from None
+
+
+def is_world(text: str) -> bool:
+    """Only the two all-addresses blocks."""
+    network = parse_cidr(text)
+    return network.prefixlen == 0
+
+
+@lru_cache(maxsize=4096)
+def is_public(text: str) -> bool:
+    """True when the CIDR contains at least one globally routable address."""
+    network = parse_cidr(text)
+    return not any(
+        network.version == block.version and network.subnet_of(block) for block in _NOT_GLOBAL
+    )

@@ -1,0 +1,86 @@
+"""Configuration items in the three shapes AWS produces, normalised to the notification shape.
+
+- notification (the change event): ``awsAccountId``, ``ARN``, ``configuration`` an object;
+- API (GetResourceConfigHistory, BatchGetResourceConfig): ``accountId``, ``arn``, ``configuration`` a
+  JSON string, ``supplementaryConfiguration`` values JSON strings, relationships' ``relationshipName``;
+- snapshot file delivered to S3: the notification shape inside ``{"configurationItems": [...]}``.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+EVALUATED_STATUSES = frozenset({"OK", "ResourceDiscovered"})
+GONE_STATUSES = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
+
+# API-shape field -> notification-shape field.
+_RENAMED_FIELDS = {
+    "accountId": "awsAccountId",
+    "arn": "ARN",
+    "configurationItemMD5Hash": "configurationStateMd5Hash",
+    "version": "configurationItemVersion",
+}
+
+
+class ItemError(ValueError):
+    """A configuration item is malformed; the message says which item and what is wrong."""
+
+
+def describe(item: dict) -> str:
+    return f"{item.get('resourceType', '?')} {item.get('resourceId', '?')}"
+
+
+def _json_object(value: Any, what: str, item: dict) -> Any:
+    """API-shape fields hold JSON text; decode it, or say which item carries bad text."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value) if value.strip() else None
+    except json.JSONDecodeError as error:
+        raise ItemError(f"{describe(item)}: {what} is not valid JSON ({error.msg})") from None
+
+
+def normalise_item(raw: Any) -> dict:
+    """Return the item in notification shape, whatever shape it came in. The input is not changed."""
+    if not isinstance(raw, dict):
+        raise ItemError(f"a configuration item must be a JSON object, not {type(raw).__name__}")
+    for required in ("resourceType", "resourceId"):
+        if not isinstance(raw.get(required), str) or not raw[required]:
+            raise ItemError(f"configuration item without {required}: {describe(raw)}")
+    item = {_RENAMED_FIELDS.get(key, key): value for key, value in raw.items()}
+    item["configuration"] = _json_object(item.get("configuration"), "configuration", item)
+    supplementary = _json_object(item.get("supplementaryConfiguration") or {}, "supplementaryConfiguration", item)
+    if isinstance(supplementary, dict):
+        item["supplementaryConfiguration"] = {
+            key: _json_object(value, f"supplementaryConfiguration.{key}", item)
+            for key, value in supplementary.items()
+        }
+    relationships = item.get("relationships")
+    if isinstance(relationships, list):
+        item["relationships"] = [
+            {("name" if key == "relationshipName" else key): value for key, value in relation.items()}
+            if isinstance(relation, dict)
+            else relation
+            for relation in relationships
+        ]
+    return item
+
+
+def not_applicable_reason(item: dict, resource_types: Iterable[str]) -> str | None:
+    """Why Config would not evaluate this item, or None when it should be evaluated."""
+    status = item.get("configurationItemStatus", "OK")
+    if status in GONE_STATUSES:
+        return f"Resource status is {status}"
+    if status not in EVALUATED_STATUSES:
+        raise ItemError(f"{describe(item)}: unknown configurationItemStatus {status!r}")
+    if item["resourceType"] not in tuple(resource_types):
+        return f"Resource type {item['resourceType']} is not evaluated by this rule"
+    return None
+
+
+def configuration_of(item: dict) -> dict:
+    """The item's configuration object; an evaluated item must have one."""
+    configuration = item.get("configuration")
+    if not isinstance(configuration, dict):
+        raise ItemError(f"{describe(item)}: configuration is missing or not an object")
+    return configuration

@@ -1,0 +1,232 @@
+"""Security-group model: one Permission per (protocol, port range, source).
+
+Reads the configuration item's camelCase spelling, the EC2 API's PascalCase spelling
+(DescribeSecurityGroups) and the flat rules of DescribeSecurityGroupRules, so the rule, the live scan
+and the remediation runbook all judge the same model. Pure stdlib: bundled into runbook scripts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from perimeter.cidrs import is_public, is_world
+from perimeter.ports import ALL_PORTS, MAX_PORT, PortRange
+
+ALL_TRAFFIC = "-1"
+# Protocol numbers AWS also accepts for the named protocols.
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+PORT_PROTOCOLS = frozenset({"tcp", "udp"})
+
+# Source kinds, spelled as DescribeSecurityGroupRules / AuthorizeSecurityGroupIngress spell them.
+CIDR_IPV4 = "CidrIpv4"
+CIDR_IPV6 = "CidrIpv6"
+PREFIX_LIST = "PrefixListId"
+SECURITY_GROUP = "ReferencedGroupId"
+
+
+class SecurityGroupError(ValueError):
+    """A security-group configuration cannot be read; the message says which field."""
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One ingress or egress permission for exactly one source."""
+
+    protocol: str  # "tcp", "udp", "icmp", "icmpv6", "-1" or another protocol number as text
+    from_port: int | None
+    to_port: int | None
+    source: Source
+    description: str = ""
+    rule_id: str | None = None  # SecurityGroupRuleId, known only from the rules API
+
+    @property
+    def ports(self) -> PortRange | None:
+        """The ports this permission opens; None where the protocol carries no ports (ICMP, others).
+
+        All traffic (-1) opens every port of every protocol. A tcp/udp permission with a missing
+        bound opens the whole range.
+        """
+        if self.protocol == ALL_TRAFFIC:
+            return ALL_PORTS
+        if self.protocol not in PORT_PROTOCOLS:
+            return None
+        first = ALL_PORTS.first if self.from_port is None else self.from_port
+        last = ALL_PORTS.last if self.to_port is None else self.to_port
+        return PortRange(first, last)
+
+    def label(self) -> str:
+        """``tcp 0-65535 from 0.0.0.0/0`` / ``all traffic from sg-0abc``."""
+        if self.protocol == ALL_TRAFFIC:
+            what = "all traffic"
+        elif self.ports is not None:
+            what = f"{self.protocol} {self.ports}"
+        else:
+            what = f"protocol {self.protocol}"
+        return f"{what} from {self.source.value}"
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    group_id: str
+    group_name: str
+    vpc_id: str | None
+    ingress: tuple[Permission, ...]
+    egress: tuple[Permission, ...]
+
+
+def normalise_protocol(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise SecurityGroupError(f"ipProtocol {value!r} is not a protocol")
+    text = str(value).strip().lower()
+    if text in ("-1", "all"):
+        return ALL_TRAFFIC
+    if text in PORT_PROTOCOLS or text in ("icmp", "icmpv6"):
+        return text
+    if text.isascii() and text.isdigit() and int(text) <= 255:
+        return _PROTOCOL_NAMES.get(str(int(text)), str(int(text)))
+    raise SecurityGroupError(f"ipProtocol {value!r} is not a protocol name or number 0-255")
+
+
+def _field(entry: dict, camel: str) -> Any:
+    """The value under the camelCase name or its PascalCase twin."""
+    if camel in entry:
+        return entry[camel]
+    return entry.get(camel[0].upper() + camel[1:])
+
+
+def _port(value: Any, name: str, protocol: str) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not (text.isascii() and text.lstrip("-").isdigit()):
+        raise SecurityGroupError(f"{name} {value!r} is not a number")
+    number = int(text)
+    if protocol not in PORT_PROTOCOLS:
+        return number  # ICMP type/code or ignored: -1 is a legitimate "all"
+    if not 0 <= number <= MAX_PORT:
+        raise SecurityGroupError(f"{name} {number} for {protocol} is outside 0-{MAX_PORT}")
+    return number
+
+
+def _list(entry: dict, camel: str) -> list:
+    value = _field(entry, camel)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SecurityGroupError(f"{camel} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _sources(entry: dict) -> Iterator[tuple[Source, str]]:
+    """Every (source, description) of one permission entry, in the order AWS lists them."""
+    for kind, list_name, value_name in (
+        (CIDR_IPV4, "ipv4Ranges", "cidrIp"),
+        (CIDR_IPV4, "ipRanges", "cidrIp"),  # legacy strings in items; dicts in the EC2 API
+        (CIDR_IPV6, "ipv6Ranges", "cidrIpv6"),
+        (PREFIX_LIST, "prefixListIds", "prefixListId"),
+        (SECURITY_GROUP, "userIdGroupPairs", "groupId"),
+    ):
+        for element in _list(entry, list_name):
+            if isinstance(element, str):
+                yield Source(kind, element.strip()), ""
+                continue
+            if not isinstance(element, dict):
+                raise SecurityGroupError(f"{list_name} entry {element!r} is not an object")
+            value = _field(element, value_name)
+            if value is None and kind == SECURITY_GROUP:
+                value = _field(element, "groupName")  # default-VPC references may carry only a name
+            if not isinstance(value, str) or not value.strip():
+                raise SecurityGroupError(f"{list_name} entry {element!r} has no {value_name}")
+            yield Source(kind, value.strip()), _field(element, "description") or ""
+
+
+def permissions_from_entries(entries: Any, direction: str) -> tuple[Permission, ...]:
+    """Split ``ipPermissions``-style entries into one Permission per source, without duplicates.
+
+    The legacy ``ipRanges`` list repeats ``ipv4Ranges`` in most items; a source seen twice counts once.
+    """
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise SecurityGroupError(f"{direction} must be a list, not {type(entries).__name__}")
+    permissions: dict[tuple, Permission] = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise SecurityGroupError(f"{direction} entry {entry!r} is not an object")
+        protocol = normalise_protocol(_field(entry, "ipProtocol"))
+        from_port = _port(_field(entry, "fromPort"), "fromPort", protocol)
+        to_port = _port(_field(entry, "toPort"), "toPort", protocol)
+        if protocol in PORT_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
+            raise SecurityGroupError(f"{direction}: {protocol} fromPort {from_port} is above toPort {to_port}")
+        for source, description in _sources(entry):
+            permission = Permission(protocol, from_port, to_port, source, description)
+            permissions.setdefault((protocol, from_port, to_port, source), permission)
+    return tuple(permissions.values())
+
+
+def security_group_from_configuration(configuration: dict) -> SecurityGroup:
+    """From an item's ``configuration`` or one DescribeSecurityGroups entry."""
+    group_id = _field(configuration, "groupId")
+    if not isinstance(group_id, str) or not group_id:
+        raise SecurityGroupError("groupId is missing")
+    return SecurityGroup(
+        group_id=group_id,
+        group_name=_field(configuration, "groupName") or "",
+        vpc_id=_field(configuration, "vpcId"),
+        ingress=permissions_from_entries(_field(configuration, "ipPermissions"), "ipPermissions"),
+        egress=permissions_from_entries(_field(configuration, "ipPermissionsEgress"), "ipPermissionsEgress"),
+    )
+
+
+def permission_from_rule(rule: dict) -> Permission:
+    """One DescribeSecurityGroupRules entry, which already holds exactly one source."""
+    protocol = normalise_protocol(rule.get("IpProtocol"))
+    referenced = rule.get("ReferencedGroupInfo") or {}
+    for kind, value in (
+        (CIDR_IPV4, rule.get("CidrIpv4")),
+        (CIDR_IPV6, rule.get("CidrIpv6")),
+        (PREFIX_LIST, rule.get("PrefixListId")),
+        (SECURITY_GROUP, referenced.get("GroupId")),
+    ):
+        if value:
+            break
+    else:
+        raise SecurityGroupError(f"security group rule {rule.get('SecurityGroupRuleId')} has no source")
+    # The rules API reports -1/-1 for all-traffic; those are not ports, and the model keeps none.
+    has_fields = protocol != ALL_TRAFFIC
+    from_port = _port(rule.get("FromPort"), "FromPort", protocol) if has_fields else None
+    to_port = _port(rule.get("ToPort"), "ToPort", protocol) if has_fields else None
+    if protocol in PORT_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
+        raise SecurityGroupError(
+            f"security group rule {rule.get('SecurityGroupRuleId')}: {protocol} FromPort {from_port} is above ToPort {to_port}"
+        )
+    return Permission(
+        protocol=protocol,
+        from_port=from_port,
+        to_port=to_port,
+        source=Source(kind, value),
+        description=rule.get("Description") or "",
+        rule_id=rule.get("SecurityGroupRuleId"),
+    )
+
+
+SOURCE_SCOPES = ("any", "public", "world")
+
+
+def in_scope(source: Source, scope: str) -> bool:
+    """Does this source count under the scope? ``public`` and ``world`` only ever count CIDRs."""
+    if scope == "any":
+        return True
+    if source.kind not in (CIDR_IPV4, CIDR_IPV6):
+        return False
+    return is_world(source.value) if scope == "world" else is_public(source.value)
+
+
+def ingress_from_rules(rules: Iterable[dict]) -> tuple[Permission, ...]:
+    return tuple(permission_from_rule(rule) for rule in rules if not rule.get("IsEgress"))

@@ -1,0 +1,126 @@
+"""sg-ingress-port-range-restricted: security groups must not open inbound port ranges.
+
+Only ingress (``ipPermissions``) is judged; every source of a permission is judged on its own.
+Pure: configuration item + parameters -> verdict. The remediation runbook imports this module too.
+
+Scenarios (tests/test_rule_sg_ingress_port_range.py mirrors each one by its number):
+
+S1  Given a group with no inbound permissions
+    When it is evaluated
+    Then COMPLIANT "No inbound port range over 1 port(s) open to any source"
+S2  Given a group whose inbound permissions each open one port (tcp 443, udp 53)
+    Then COMPLIANT "No inbound port range over 1 port(s) open to any source"
+S3  Given tcp 0-65535 from 0.0.0.0/0
+    Then NON_COMPLIANT "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0"
+S4  Given a tcp or udp permission (also "6"/"17") missing fromPort and toPort
+    Then NON_COMPLIANT naming the whole range, e.g. "Inbound port ranges open: udp 0-65535 from 10.0.0.0/8"
+S5  Given all traffic (-1) from a referenced group
+    Then NON_COMPLIANT "Inbound port ranges open: all traffic from sg-0abc"
+S6  Given icmp/icmpv6 ("1"/"58") with type and code -1, or another protocol number such as "50"
+    Then COMPLIANT: those fields are never a port range
+S7  Given one permission with several sources (IPv4, legacy ipRanges string, IPv6, prefix list, group)
+    Then each source is judged and named on its own, most open first:
+    NON_COMPLIANT "Inbound port ranges open: all traffic from ...; tcp 0-65535 from ...; tcp 1000-2000 from ..."
+S8  Given more offenders than fit in 256 characters
+    Then NON_COMPLIANT naming as many as fit and "(+N more)"
+S9  Given maxPorts "10" and tcp 8000-8009 (10 ports) / tcp 8000-8010 (11 ports)
+    Then COMPLIANT / NON_COMPLIANT "Inbound port ranges open: tcp 8000-8010 from ..."
+S10 Given authorizedTcpPorts "443,1024-65535" and tcp 1024-65535 / tcp 1000-2000
+    Then COMPLIANT (inside one listed range) / NON_COMPLIANT (not wholly inside one range)
+S11 Given authorizedTcpPorts and authorizedUdpPorts both "0-65535" and all traffic
+    Then COMPLIANT; with only one of them covering 0-65535, NON_COMPLIANT "... all traffic from ..."
+S12 Given sourceScope "public" and ranges from private, shared, link-local, loopback, unique-local and
+    documentation CIDRs, a prefix list and a group
+    Then COMPLIANT "No inbound port range over 1 port(s) open to public sources"; the same range from
+    a public CIDR (e.g. 8.8.8.0/24 or 10.0.0.0/7) is NON_COMPLIANT
+S13 Given sourceScope "world" and a range from 8.8.8.0/24
+    Then COMPLIANT "No inbound port range over 1 port(s) open to the world"; from 0.0.0.0/0 or ::/0 NON_COMPLIANT
+S14 Given an invalid parameter (maxPorts "abc" or "0", a port over 65535, a reversed range, an
+    unknown sourceScope, an unknown parameter name)
+    Then the invocation fails with InvalidParametersError naming the parameter and the value
+    (e.g. "parameter maxPorts: 'abc' is not an integer >= 1"); a blank value means the default
+S15 Given a deleted or not-recorded item, eventLeftScope, or another resource type
+    Then NOT_APPLICABLE with the reason: "Resource status is ResourceDeleted" (also
+    ResourceDeletedNotRecorded, ResourceNotRecorded), "Resource left the scope of this rule",
+    "Resource type AWS::EC2::VPC is not evaluated by this rule"
+S16 Given only the egress permissions open ranges
+    Then COMPLIANT: egress is out of scope
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perimeter.items import configuration_of
+from perimeter.parameters import choice_value, int_value, port_list_value
+from perimeter.ports import ALL_PORTS, PortRange, covered_by_one
+from perimeter.securitygroups import (
+    ALL_TRAFFIC,
+    SOURCE_SCOPES,
+    Permission,
+    SecurityGroup,
+    in_scope,
+    security_group_from_configuration,
+)
+from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
+
+
+@dataclass(frozen=True)
+class Parameters:
+    max_ports: int = 1
+    authorized_tcp: tuple[PortRange, ...] = ()
+    authorized_udp: tuple[PortRange, ...] = ()
+    source_scope: str = "any"
+
+
+def parse_parameters(raw: dict) -> Parameters:
+    """Values as Config passes them (strings); ParameterError names the parameter and value."""
+    return Parameters(
+        max_ports=int_value(raw, "maxPorts", default=1, minimum=1),
+        authorized_tcp=port_list_value(raw, "authorizedTcpPorts"),
+        authorized_udp=port_list_value(raw, "authorizedUdpPorts"),
+        source_scope=choice_value(raw, "sourceScope", SOURCE_SCOPES),
+    )
+
+
+def opens_port_range(permission: Permission, parameters: Parameters) -> bool:
+    ports = permission.ports
+    if ports is None:
+        return False  # ICMP type/code and other protocols carry no ports
+    if permission.protocol == ALL_TRAFFIC:  # every port of every protocol: always a range
+        return not (
+            covered_by_one(ALL_PORTS, parameters.authorized_tcp)
+            and covered_by_one(ALL_PORTS, parameters.authorized_udp)
+        )
+    if ports.count <= parameters.max_ports:
+        return False
+    authorized = parameters.authorized_tcp if permission.protocol == "tcp" else parameters.authorized_udp
+    return not covered_by_one(ports, authorized)
+
+
+def _openness(permission: Permission) -> tuple:
+    """Sort key: all traffic first, then the widest ranges."""
+    return (permission.protocol != ALL_TRAFFIC, -permission.ports.count)
+
+
+def offending_permissions(group: SecurityGroup, parameters: Parameters) -> list[Permission]:
+    """The in-scope ingress permissions that open a non-exempt range, most open first."""
+    offenders = [
+        permission
+        for permission in group.ingress
+        if opens_port_range(permission, parameters) and in_scope(permission.source, parameters.source_scope)
+    ]
+    return sorted(offenders, key=_openness)
+
+
+_SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
+
+
+def evaluate(item: dict, parameters: Parameters) -> Verdict:
+    group = security_group_from_configuration(configuration_of(item))
+    offenders = offending_permissions(group, parameters)
+    if not offenders:
+        return Verdict(
+            COMPLIANT,
+            f"No inbound port range over {parameters.max_ports} port(s) open to {_SCOPE_WORDS[parameters.source_scope]}",
+        )
+    return Verdict(NON_COMPLIANT, summarise("Inbound port ranges open", [p.label() for p in offenders]))

@@ -1,0 +1,300 @@
+"""The Lambda handler end to end under moto (PutEvaluations in TestMode), rdklib included."""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from perimeter.rule import RuleInvocationError
+from rules.sg_ingress_port_range_restricted.handler import lambda_handler
+from support import ClientInterceptor, OperationStubber
+
+RULE_ID = "sg-ingress-port-range-restricted"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    with mock_aws():
+        yield ClientInterceptor(monkeypatch)
+
+
+def stub_config(aws, configure):
+    """Attach an OperationStubber to each config client the handler creates; ``configure`` queues."""
+    stubbers = []
+
+    def attach(client):
+        stubber = configure(client)
+        stubber.activate()
+        stubbers.append(stubber)
+
+    aws.on_create.setdefault("config", []).append(attach)
+    return stubbers
+
+
+def verdicts(result):
+    return [(e["ComplianceResourceId"], e["ComplianceType"], e.get("Annotation")) for e in result]
+
+
+def test_change_event_evaluates_and_puts_one_evaluation(aws, fixture_event):
+    result = lambda_handler(fixture_event("change-open-range"), None)
+
+    assert verdicts(result) == [
+        ("sg-0e1f2a3b4c5d6e7f8", "NON_COMPLIANT", "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0")
+    ]
+    assert result[0]["ComplianceResourceType"] == "AWS::EC2::SecurityGroup"
+    assert result[0]["OrderingTimestamp"] == "2026-11-20T10:15:42.123Z"
+    # Same-account mode: the Lambda's own role, no STS; one PutEvaluations and nothing else.
+    assert aws.calls == [("config", "PutEvaluations")]
+
+
+def test_compliant_group(aws, fixture_event, fixture_item):
+    event = fixture_event("change-open-range")
+    invoking = json.loads(event["invokingEvent"])
+    invoking["configurationItem"] = fixture_item("sg-compliant.notification")
+    event["invokingEvent"] = json.dumps(invoking)
+
+    assert verdicts(lambda_handler(event, None)) == [
+        ("sg-0c1d2e3f4a5b6c7d8", "COMPLIANT", "No inbound port range over 1 port(s) open to any source")
+    ]
+
+
+def test_deleted_item_is_not_applicable(aws, fixture_event):
+    result = lambda_handler(fixture_event("change-deleted"), None)
+
+    assert [(e["ComplianceResourceId"], e["ComplianceType"]) for e in result] == [
+        ("sg-0dead0000beef0000", "NOT_APPLICABLE")
+    ]
+
+
+def test_event_left_scope_is_not_applicable(aws, fixture_event):
+    event = fixture_event("change-open-range") | {"eventLeftScope": True}
+
+    assert verdicts(lambda_handler(event, None))[0][1] == "NOT_APPLICABLE"
+
+
+@pytest.mark.parametrize("parameters", [None, "", "{}"])
+def test_absent_or_empty_rule_parameters_and_no_event_left_scope(aws, fixture_event, parameters):
+    event = fixture_event("change-open-range")
+    del event["eventLeftScope"]
+    del event["executionRoleArn"]
+    if parameters is None:
+        del event["ruleParameters"]
+    else:
+        event["ruleParameters"] = parameters
+
+    assert verdicts(lambda_handler(event, None))[0][1] == "NON_COMPLIANT"
+
+
+def test_parameters_reach_the_rule(aws, fixture_event):
+    event = fixture_event("change-open-range")
+    event["ruleParameters"] = json.dumps({"authorizedTcpPorts": "0-65535"})
+
+    assert verdicts(lambda_handler(event, None))[0][1] == "COMPLIANT"
+
+
+def test_oversized_item_is_fetched_at_its_capture_time(aws, fixture_event, fixture_item):
+    api_item = fixture_item("sg-open-range.api")
+    api_item["configurationItemCaptureTime"] = datetime.datetime(2026, 11, 20, 10, 15, 42, 123000, datetime.timezone.utc)
+
+    def configure(client):
+        stubber = OperationStubber(client, "GetResourceConfigHistory")
+        stubber.add_response(
+            "get_resource_config_history",
+            {"configurationItems": [api_item]},
+            expected_params={
+                "resourceType": "AWS::EC2::SecurityGroup",
+                "resourceId": "sg-0e1f2a3b4c5d6e7f8",
+                "laterTime": "2026-11-20T10:15:42.123Z",
+                "limit": 1,
+            },
+        )
+        return stubber
+
+    stubbers = stub_config(aws, configure)
+    result = lambda_handler(fixture_event("oversized-open-range"), None)
+
+    assert verdicts(result) == [
+        ("sg-0e1f2a3b4c5d6e7f8", "NON_COMPLIANT", "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0")
+    ]
+    stubbers[0].assert_no_pending_responses()
+    assert aws.operations() == ["GetResourceConfigHistory", "PutEvaluations"]
+
+
+def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_event):
+    def configure(client):
+        stubber = OperationStubber(client, "GetResourceConfigHistory")
+        stubber.add_client_error(
+            "get_resource_config_history", "ResourceNotDiscoveredException", "Resource sg-0e1f2a3b4c5d6e7f8 is not discovered"
+        )
+        return stubber
+
+    stub_config(aws, configure)
+    result = lambda_handler(fixture_event("oversized-open-range"), None)
+
+    assert [(e["ComplianceResourceId"], e["ComplianceType"]) for e in result] == [
+        ("sg-0e1f2a3b4c5d6e7f8", "NOT_APPLICABLE")
+    ]
+
+
+def test_oversized_fetch_denied_fails_the_invocation(aws, fixture_event):
+    def configure(client):
+        stubber = OperationStubber(client, "GetResourceConfigHistory")
+        stubber.add_client_error("get_resource_config_history", "AccessDeniedException", "not authorized")
+        return stubber
+
+    stub_config(aws, configure)
+    with pytest.raises(RuleInvocationError, match=r"AccessDeniedException.*check the Lambda role"):
+        lambda_handler(fixture_event("oversized-open-range"), None)
+
+
+@pytest.mark.parametrize(
+    "parameters, named",
+    [
+        ({"maxPorts": "0"}, "maxPorts: '0'"),
+        ({"authorizedTcpPorts": "70000"}, "authorizedTcpPorts: '70000'"),
+        ({"sourceScope": "internet"}, "sourceScope: 'internet'"),
+        ({"maxport": "2"}, "unknown parameter(s) maxport"),
+    ],
+)
+def test_invalid_parameters_fail_the_invocation_as_a_customer_error(aws, fixture_event, parameters, named):
+    event = fixture_event("change-open-range")
+    event["ruleParameters"] = json.dumps(parameters)
+
+    with pytest.raises(RuleInvocationError) as raised:
+        lambda_handler(event, None)
+
+    message = str(raised.value)
+    assert message.startswith(f"{RULE_ID}: InvalidParameterValueException")
+    assert named in message
+    assert aws.calls == []  # nothing was put: Config records the failure, not a verdict
+
+
+def test_rdklib_error_dict_becomes_a_raised_error(aws, fixture_event):
+    """rdklib turns a ClientError into a returned dict; the Lambda must fail instead."""
+
+    def configure(client):
+        stubber = OperationStubber(client, "PutEvaluations")
+        stubber.add_client_error("put_evaluations", "AccessDeniedException", "User is not authorized to perform config:PutEvaluations")
+        return stubber
+
+    stub_config(aws, configure)
+    with pytest.raises(RuleInvocationError, match="AccessDeniedException.*not authorized to perform config:PutEvaluations"):
+        lambda_handler(fixture_event("change-open-range"), None)
+
+
+def test_item_error_becomes_a_raised_error(aws, fixture_event):
+    event = fixture_event("change-open-range")
+    invoking = json.loads(event["invokingEvent"])
+    invoking["configurationItem"]["configuration"]["ipPermissions"][0]["fromPort"] = 70000
+    event["invokingEvent"] = json.dumps(invoking)
+
+    with pytest.raises(RuleInvocationError, match=r"sg-0e1f2a3b4c5d6e7f8: fromPort 70000 for tcp is outside 0-65535"):
+        lambda_handler(event, None)
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda e: e.pop("invokingEvent"), "invokingEvent is missing"),
+        (lambda e: e.update(invokingEvent="{not json"), "invokingEvent is not valid JSON"),
+        (lambda e: e.update(invokingEvent='{"messageType": "Surprise"}'), "messageType 'Surprise'"),
+        (lambda e: e.update(ruleParameters="[1]"), "ruleParameters must hold a JSON object"),
+        (lambda e: e.pop("resultToken"), "resultToken is missing"),
+    ],
+)
+def test_malformed_event_fails_with_a_clear_message(aws, fixture_event, mutate, message):
+    event = fixture_event("change-open-range")
+    mutate(event)
+
+    with pytest.raises(RuleInvocationError, match=message):
+        lambda_handler(event, None)
+
+
+def test_failed_evaluations_are_resent_then_the_invocation_fails(aws, fixture_event):
+    failed = {
+        "ComplianceResourceType": "AWS::EC2::SecurityGroup",
+        "ComplianceResourceId": "sg-0e1f2a3b4c5d6e7f8",
+        "ComplianceType": "NON_COMPLIANT",
+        "OrderingTimestamp": datetime.datetime(2026, 11, 20, tzinfo=datetime.timezone.utc),
+    }
+
+    def configure(client):
+        stubber = OperationStubber(client, "PutEvaluations")
+        for _ in range(3):
+            stubber.add_response("put_evaluations", {"FailedEvaluations": [failed]})
+        return stubber
+
+    stubbers = stub_config(aws, configure)
+    with pytest.raises(RuleInvocationError, match="kept rejecting 1 evaluation.*sg-0e1f2a3b4c5d6e7f8"):
+        lambda_handler(fixture_event("change-open-range"), None)
+    stubbers[0].assert_no_pending_responses()
+
+
+def test_failed_evaluation_resent_once_succeeds(aws, fixture_event):
+    def configure(client):
+        stubber = OperationStubber(client, "PutEvaluations")
+        stubber.add_response(
+            "put_evaluations",
+            {"FailedEvaluations": [{"ComplianceResourceType": "AWS::EC2::SecurityGroup", "ComplianceResourceId": "sg-0e1f2a3b4c5d6e7f8",
+                                     "ComplianceType": "NON_COMPLIANT", "OrderingTimestamp": datetime.datetime(2026, 11, 20)}]},
+        )
+        stubber.add_response("put_evaluations", {"FailedEvaluations": []})
+        return stubber
+
+    stub_config(aws, configure)
+    assert verdicts(lambda_handler(fixture_event("change-open-range"), None))[0][1] == "NON_COMPLIANT"
+    assert aws.operations("config") == ["PutEvaluations", "PutEvaluations"]
+
+
+def test_execution_role_name_assumes_that_role_in_the_evaluated_account(aws, fixture_event):
+    event = fixture_event("change-open-range")
+    event["ruleParameters"] = json.dumps({"ExecutionRoleName": "perimeter-execution"})
+
+    assert verdicts(lambda_handler(event, None))[0][1] == "NON_COMPLIANT"
+    assert aws.operations() == ["AssumeRole", "PutEvaluations"]
+
+
+def test_execution_role_arn_is_built_from_account_and_partition():
+    from perimeter.rule import PackRule
+    from rules.sg_ingress_port_range_restricted.handler import lambda_handler as handler
+
+    rule = PackRule(handler.spec)
+    event = {"ruleParameters": json.dumps({"ExecutionRoleName": "perimeter-execution"}), "accountId": "210987654321",
+             "executionRoleArn": "arn:aws-us-gov:iam::210987654321:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"}
+    assert rule.get_execution_role_arn(event) == "arn:aws-us-gov:iam::210987654321:role/perimeter-execution"
+    assert rule.get_assume_role_mode(event) is True
+    assert rule.get_assume_role_mode({"ruleParameters": "{}"}) is False
+
+
+def test_structured_log_line_names_rule_resource_and_verdict(aws, fixture_event, caplog):
+    with caplog.at_level(logging.INFO, logger="perimeter"):
+        lambda_handler(fixture_event("change-open-range"), None)
+
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "perimeter"]
+    assert lines == [
+        {
+            "annotation": "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0",
+            "configRuleName": "perimeter-sg-ingress-port-range-restricted",
+            "resourceId": "sg-0e1f2a3b4c5d6e7f8",
+            "resourceType": "AWS::EC2::SecurityGroup",
+            "rule": RULE_ID,
+            "verdict": "NON_COMPLIANT",
+        }
+    ]
+
+
+def test_rdklib_functions_we_replace_still_exist():
+    """perimeter.rule replaces two rdklib module functions; an rdklib upgrade must not silently undo that."""
+    import rdklib.evaluator
+    import rdklib.util.evaluations
+
+    from perimeter.rule import deliver_evaluations, fetch_oversized_item
+
+    assert rdklib.evaluator.inflate_oversized_notification is fetch_oversized_item
+    assert rdklib.util.evaluations.process_evaluations is deliver_evaluations
+    assert "inflate_oversized_notification(" in open(rdklib.evaluator.__file__).read()
+    assert "process_evaluations(" in open(rdklib.util.evaluations.__file__).read()

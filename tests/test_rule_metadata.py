@@ -1,0 +1,76 @@
+"""Every rule folder is complete and consistent: RDK metadata, handler, scenarios mirrored by tests."""
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from perimeter.events import CHANGE, OVERSIZED
+from perimeter.registry import all_rules
+
+TESTS = Path(__file__).parent
+SPECS = all_rules()
+IDS = [spec.rule_id for spec in SPECS]
+
+
+def test_the_pack_has_rules():
+    assert "sg-ingress-port-range-restricted" in IDS
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_rdk_schema_and_naming(spec):
+    metadata = json.loads((spec.folder / "parameters.json").read_text())
+    parameters = metadata["Parameters"]
+
+    assert metadata["Version"] == "1.0"
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", spec.rule_id)
+    assert spec.folder.name == spec.rule_id.replace("-", "_")
+    assert parameters["SourceRuntime"].startswith("python3.")
+    assert len(parameters["Description"]) <= 256
+    for key in ("InputParameters", "OptionalParameters"):
+        assert isinstance(json.loads(parameters[key]), dict)
+    assert json.loads(metadata["Tags"]) == []
+    for name, default in spec.parameter_defaults.items():
+        assert isinstance(default, str), f"{name}: Config passes parameters as strings"
+        assert name in metadata["Perimeter"]["ParameterDescriptions"]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_change_triggered_rules_take_both_change_message_types(spec):
+    if spec.metadata["Parameters"]["SourceEvents"]:
+        assert {CHANGE, OVERSIZED} <= set(spec.metadata["Perimeter"]["Triggers"])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_defaults_parse(spec):
+    spec.parse_parameters({})
+    spec.parse_parameters(dict(spec.parameter_defaults))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_handler_module_exports_lambda_handler_for_this_rule(spec):
+    handler = importlib.import_module(f"rules.{spec.folder.name}.handler").lambda_handler
+
+    assert callable(handler) and handler.spec.rule_id == spec.rule_id
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_rule_module_does_not_import_aws_libraries(spec):
+    """Pure rules are bundled into runbook scripts; rdklib stays in handler.py."""
+    source = (spec.folder / "rule.py").read_text()
+
+    assert not re.search(r"^\s*(import|from)\s+(boto3|botocore|rdklib)\b", source, re.M)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_scenarios_are_mirrored_one_to_one_by_tests(spec):
+    scenarios = sorted({int(n) for n in re.findall(r"^S(\d+)\s", spec.module.__doc__, re.M)})
+    candidates = [path for path in TESTS.glob("test_rule_*.py") if spec.rule_id in path.read_text()]
+    assert candidates, f"no tests/test_rule_*.py names {spec.rule_id}"
+    tested = {int(n) for path in candidates for n in re.findall(r"^def test_s(\d+)_", path.read_text(), re.M)}
+
+    assert scenarios == list(range(1, len(scenarios) + 1)), "scenarios are numbered S1..Sn without gaps"
+    assert set(scenarios) == tested, f"scenarios without a test: {set(scenarios) - tested}; tests without a scenario: {tested - set(scenarios)}"
