@@ -66,6 +66,17 @@ def normalise_item(raw: Any) -> dict:
     return item
 
 
+def field(entry: dict, camel: str) -> Any:
+    """The value under a camelCase name or its PascalCase twin.
+
+    Recorded items spell fields in camelCase; the EC2 and Network Firewall APIs, and exports made
+    from CloudFormation, spell the same fields in PascalCase. Readers accept both.
+    """
+    if camel in entry:
+        return entry[camel]
+    return entry.get(camel[0].upper() + camel[1:])
+
+
 def not_applicable_reason(item: dict, resource_types: Iterable[str]) -> str | None:
     """Why Config would not evaluate this item, or None when it should be evaluated."""
     status = item.get("configurationItemStatus", "OK")

@@ -15,7 +15,7 @@ from typing import Any
 
 from perimeter.items import ItemError, configuration_of, describe, not_applicable_reason
 from perimeter.parameters import ParameterError, check_known
-from perimeter.verdicts import NOT_APPLICABLE, Verdict
+from perimeter.verdicts import NOT_APPLICABLE, Verdict, fit
 
 RULES_PACKAGE = "rules"
 LEFT_SCOPE_REASON = "Resource left the scope of this rule"
@@ -41,6 +41,17 @@ class RuleSpec:
         check_known(raw, self.parameter_names)
         return self.module.parse_parameters(raw)
 
+    def complete(self, item: dict, client_factory: Any) -> dict:
+        """The item with what recording omitted fetched from the API, where the rule needs it.
+
+        Only the Lambda calls this (with rdklib's client factory); the offline scan has no API and
+        evaluates items as recorded. Rules opt in by defining ``complete_item(item, client_factory)``.
+        """
+        complete_item = getattr(self.module, "complete_item", None)
+        if complete_item is None or not_applicable_reason(item, self.resource_types):
+            return item
+        return complete_item(item, client_factory)
+
     def evaluate(self, item: dict, parameters: Any, *, left_scope: bool = False) -> Verdict:
         """The verdict for one notification-shaped item, NOT_APPLICABLE included.
 
@@ -53,11 +64,12 @@ class RuleSpec:
             return Verdict(NOT_APPLICABLE, reason)
         configuration_of(item)  # an evaluated item without configuration is malformed, not compliant
         try:
-            return self.module.evaluate(item, parameters)
+            verdict = self.module.evaluate(item, parameters)
         except ItemError:
             raise
         except ValueError as error:  # model errors (SecurityGroupError, ...) name the field, not the item
             raise ItemError(f"{describe(item)}: {error}") from None
+        return Verdict(verdict.compliance, fit(verdict.annotation))
 
 
 def _metadata(folder: Path) -> dict:

@@ -62,7 +62,10 @@ class PackRule(ConfigRule):
             raise InvalidParametersError(f"{self.spec.rule_id}: {error}") from None
 
     def evaluate_change(self, event, client_factory, configuration_item, valid_rule_parameters):
-        verdict = self.spec.evaluate(configuration_item, valid_rule_parameters)
+        left_scope = event["eventLeftScope"]
+        if not left_scope:
+            configuration_item = self.spec.complete(configuration_item, client_factory)
+        verdict = self.spec.evaluate(configuration_item, valid_rule_parameters, left_scope=left_scope)
         log_json(
             rule=self.spec.rule_id,
             configRuleName=event.get("configRuleName"),
@@ -174,7 +177,9 @@ def lambda_handler_for(module) -> callable:
             event = normalise_event(event)
         except EventError as error:
             raise RuleInvocationError(f"{spec.rule_id}: malformed invoking event: {error}") from None
-        evaluator = Evaluator(PackRule(spec), list(spec.resource_types))
+        # is_applicable_status=True: deleted items and eventLeftScope reach our evaluation, which gives
+        # NOT_APPLICABLE *with* its reason (rdklib's own NOT_APPLICABLE carries no annotation).
+        evaluator = Evaluator(PackRule(spec), list(spec.resource_types), is_applicable_status=True)
         try:
             result = evaluator.handle(event, context)
         except botocore.exceptions.ClientError as error:  # rdklib lets the oversized fetch escape

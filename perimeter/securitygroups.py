@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from perimeter.cidrs import is_public, is_world
+from perimeter.items import field
 from perimeter.ports import ALL_PORTS, MAX_PORT, PortRange
 
 ALL_TRAFFIC = "-1"
@@ -93,18 +94,12 @@ def normalise_protocol(value: Any) -> str:
     raise SecurityGroupError(f"ipProtocol {value!r} is not a protocol name or number 0-255")
 
 
-def _field(entry: dict, camel: str) -> Any:
-    """The value under the camelCase name or its PascalCase twin."""
-    if camel in entry:
-        return entry[camel]
-    return entry.get(camel[0].upper() + camel[1:])
-
-
 def _port(value: Any, name: str, protocol: str) -> int | None:
     if value is None:
         return None
     text = str(value).strip()
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not (text.isascii() and text.lstrip("-").isdigit()):
+    numeric = text.isascii() and text.lstrip("-").isdigit()  # "²".isdigit() is True; int() refuses it
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not numeric:
         raise SecurityGroupError(f"{name} {value!r} is not a number")
     number = int(text)
     if protocol not in PORT_PROTOCOLS:
@@ -115,7 +110,7 @@ def _port(value: Any, name: str, protocol: str) -> int | None:
 
 
 def _list(entry: dict, camel: str) -> list:
-    value = _field(entry, camel)
+    value = field(entry, camel)
     if value is None:
         return []
     if not isinstance(value, list):
@@ -138,12 +133,12 @@ def _sources(entry: dict) -> Iterator[tuple[Source, str]]:
                 continue
             if not isinstance(element, dict):
                 raise SecurityGroupError(f"{list_name} entry {element!r} is not an object")
-            value = _field(element, value_name)
+            value = field(element, value_name)
             if value is None and kind == SECURITY_GROUP:
-                value = _field(element, "groupName")  # default-VPC references may carry only a name
+                value = field(element, "groupName")  # default-VPC references may carry only a name
             if not isinstance(value, str) or not value.strip():
                 raise SecurityGroupError(f"{list_name} entry {element!r} has no {value_name}")
-            yield Source(kind, value.strip()), _field(element, "description") or ""
+            yield Source(kind, value.strip()), field(element, "description") or ""
 
 
 def permissions_from_entries(entries: Any, direction: str) -> tuple[Permission, ...]:
@@ -159,9 +154,9 @@ def permissions_from_entries(entries: Any, direction: str) -> tuple[Permission, 
     for entry in entries:
         if not isinstance(entry, dict):
             raise SecurityGroupError(f"{direction} entry {entry!r} is not an object")
-        protocol = normalise_protocol(_field(entry, "ipProtocol"))
-        from_port = _port(_field(entry, "fromPort"), "fromPort", protocol)
-        to_port = _port(_field(entry, "toPort"), "toPort", protocol)
+        protocol = normalise_protocol(field(entry, "ipProtocol"))
+        from_port = _port(field(entry, "fromPort"), "fromPort", protocol)
+        to_port = _port(field(entry, "toPort"), "toPort", protocol)
         if protocol in PORT_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
             raise SecurityGroupError(f"{direction}: {protocol} fromPort {from_port} is above toPort {to_port}")
         for source, description in _sources(entry):
@@ -172,15 +167,15 @@ def permissions_from_entries(entries: Any, direction: str) -> tuple[Permission, 
 
 def security_group_from_configuration(configuration: dict) -> SecurityGroup:
     """From an item's ``configuration`` or one DescribeSecurityGroups entry."""
-    group_id = _field(configuration, "groupId")
+    group_id = field(configuration, "groupId")
     if not isinstance(group_id, str) or not group_id:
         raise SecurityGroupError("groupId is missing")
     return SecurityGroup(
         group_id=group_id,
-        group_name=_field(configuration, "groupName") or "",
-        vpc_id=_field(configuration, "vpcId"),
-        ingress=permissions_from_entries(_field(configuration, "ipPermissions"), "ipPermissions"),
-        egress=permissions_from_entries(_field(configuration, "ipPermissionsEgress"), "ipPermissionsEgress"),
+        group_name=field(configuration, "groupName") or "",
+        vpc_id=field(configuration, "vpcId"),
+        ingress=permissions_from_entries(field(configuration, "ipPermissions"), "ipPermissions"),
+        egress=permissions_from_entries(field(configuration, "ipPermissionsEgress"), "ipPermissionsEgress"),
     )
 
 
@@ -203,8 +198,9 @@ def permission_from_rule(rule: dict) -> Permission:
     from_port = _port(rule.get("FromPort"), "FromPort", protocol) if has_fields else None
     to_port = _port(rule.get("ToPort"), "ToPort", protocol) if has_fields else None
     if protocol in PORT_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
+        rule_id = rule.get("SecurityGroupRuleId")
         raise SecurityGroupError(
-            f"security group rule {rule.get('SecurityGroupRuleId')}: {protocol} FromPort {from_port} is above ToPort {to_port}"
+            f"security group rule {rule_id}: {protocol} FromPort {from_port} is above ToPort {to_port}"
         )
     return Permission(
         protocol=protocol,

@@ -17,6 +17,11 @@ class Verdict(NamedTuple):
     annotation: str
 
 
+def fit(annotation: str, limit: int = MAX_ANNOTATION) -> str:
+    """Cut an annotation to Config's limit, marking the cut."""
+    return annotation if len(annotation) <= limit else annotation[: limit - 1] + "…"
+
+
 def summarise(prefix: str, offenders: list[str], limit: int = MAX_ANNOTATION) -> str:
     """``"<prefix>: a; b (+3 more)"``, as many offenders as fit in ``limit`` characters.
 

@@ -65,15 +65,15 @@ def test_compliant_group(aws, fixture_event, fixture_item):
 def test_deleted_item_is_not_applicable(aws, fixture_event):
     result = lambda_handler(fixture_event("change-deleted"), None)
 
-    assert [(e["ComplianceResourceId"], e["ComplianceType"]) for e in result] == [
-        ("sg-0dead0000beef0000", "NOT_APPLICABLE")
-    ]
+    assert verdicts(result) == [("sg-0dead0000beef0000", "NOT_APPLICABLE", "Resource status is ResourceDeleted")]
 
 
 def test_event_left_scope_is_not_applicable(aws, fixture_event):
     event = fixture_event("change-open-range") | {"eventLeftScope": True}
 
-    assert verdicts(lambda_handler(event, None))[0][1] == "NOT_APPLICABLE"
+    assert verdicts(lambda_handler(event, None)) == [
+        ("sg-0e1f2a3b4c5d6e7f8", "NOT_APPLICABLE", "Resource left the scope of this rule")
+    ]
 
 
 @pytest.mark.parametrize("parameters", [None, "", "{}"])
@@ -135,9 +135,7 @@ def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_event):
     stub_config(aws, configure)
     result = lambda_handler(fixture_event("oversized-open-range"), None)
 
-    assert [(e["ComplianceResourceId"], e["ComplianceType"]) for e in result] == [
-        ("sg-0e1f2a3b4c5d6e7f8", "NOT_APPLICABLE")
-    ]
+    assert verdicts(result) == [("sg-0e1f2a3b4c5d6e7f8", "NOT_APPLICABLE", "Resource status is ResourceNotRecorded")]
 
 
 def test_oversized_fetch_denied_fails_the_invocation(aws, fixture_event):

@@ -1,0 +1,1 @@
+"""In-memory fakes of AWS APIs that moto does not implement (see DESIGN.md §4)."""
