@@ -19,7 +19,7 @@ demo: $(STAMP)
 	@$(VENV)/bin/perimeter scan examples/config-snapshot.json; status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi
 
-test: $(STAMP)
+test: $(STAMP) build/npm/.stamp
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # Regenerate every committed artifact from the rule metadata.
@@ -29,3 +29,11 @@ catalog: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# The SSM Automation document schema for tests/ssm/validator.py ships in this npm package (dist/schema.json);
+# the validator reads it from build/npm and applies its own overlay. 1.0.0 is the only published version.
+SSM_SCHEMA_PACKAGE := aws-ssm-document-language-service@1.0.0
+build/npm/.stamp: Makefile
+	mkdir -p build/npm
+	npm install --prefix build/npm --no-audit --no-fund $(SSM_SCHEMA_PACKAGE)
+	touch $@

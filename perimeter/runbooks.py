@@ -1,0 +1,310 @@
+"""Render a rule's SSM Automation runbook: runbook.yaml plus its script module, bundled.
+
+A rule folder holds ``runbook.yaml`` and ``remediation.py``. In the YAML an ``aws:executeScript`` step names its
+script with ``ScriptFile: remediation.py`` (our convention, not an SSM input). ``aws:executeScript`` runs only the
+script text inlined in the document, so rendering replaces ``ScriptFile`` by ``Script``: the ``perimeter.*``
+and ``rules.*`` modules the script imports (pure by the pack's rule: a rule's ``rule.py`` imports no AWS library) (their transitive closure, found with ``ast``), each registered in ``sys.modules``
+under its real name, followed by the script's own source. The runbook thus evaluates with exactly the code the
+rule uses. The standard library, boto3 and botocore are left to the runtime, which has them; any other import
+is an error, because the runtime would not have it.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CORE_PACKAGE = "perimeter"
+# Packages whose modules are bundled: the core and the rules' pure evaluation modules.
+BUNDLED_PACKAGES = (CORE_PACKAGE, "rules")
+SCRIPT_FILE_KEY = "ScriptFile"
+# The SSM API rejects document content over 64 KB (MaxDocumentSizeExceeded); values passed as parameters at run
+# time count towards the same quota, so a document near the limit can still fail to start.
+MAX_DOCUMENT_BYTES = 64 * 1024
+# What the aws:executeScript Python runtime provides besides the standard library.
+RUNTIME_PACKAGES = frozenset({"boto3", "botocore"})
+# The folder that holds the core package: the bundle is built from these files, not from imported modules.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+BUNDLE_HEADER = '''\
+# Bundled by perimeter.runbooks: aws:executeScript runs only this text, so the perimeter modules this script
+# imports are inlined here and registered in sys.modules under their real names.
+import sys as _sys
+import types as _types
+
+
+def _perimeter_register(name, is_package):
+    module = _types.ModuleType(name)
+    module.__package__ = name if is_package else name.rpartition(".")[0]
+    if is_package:
+        module.__path__ = []
+    _sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(_sys.modules[parent], child, module)
+
+
+def _perimeter_exec(name, is_package, source):
+    filename = "<" + name.replace(".", "/") + ("/__init__.py>" if is_package else ".py>")
+    exec(compile(source, filename, "exec", dont_inherit=True), _sys.modules[name].__dict__)
+
+'''
+BUNDLE_FOOTER = "# End of bundled perimeter modules; the script follows.\n\n"
+
+
+class RunbookError(Exception):
+    """A runbook that cannot be rendered: bad YAML, a script that cannot be bundled, a document too large."""
+
+
+@dataclass(frozen=True)
+class CoreModule:
+    name: str  # dotted name, e.g. "perimeter.ports"
+    path: Path
+    is_package: bool
+
+    def source(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def render_runbook(rule_dir: Path, package_root: Path = PACKAGE_ROOT) -> dict:
+    """Load ``rule_dir/runbook.yaml`` and inline every ``ScriptFile`` as a bundled ``Script``."""
+    rule_dir = Path(rule_dir)
+    runbook_path = rule_dir / "runbook.yaml"
+    try:
+        document = yaml.safe_load(runbook_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise RunbookError(f"{runbook_path}: cannot read the runbook: {error}") from error
+    if not isinstance(document, dict) or not isinstance(document.get("mainSteps"), list):
+        raise RunbookError(f"{runbook_path}: not an Automation document (no mainSteps list)")
+    for step in _script_steps(document["mainSteps"]):
+        step["inputs"] = _inline_script(step, rule_dir, package_root, runbook_path)
+    _check_size(json.dumps(document, separators=(",", ":")), f"{runbook_path} rendered as JSON")
+    return document
+
+
+def dump_runbook(document: dict, fmt: str = "yaml") -> str:
+    """The document as deployable text (``yaml`` or ``json``), refused when over the SSM size limit."""
+    if fmt == "yaml":
+        text = yaml.dump(document, Dumper=_BlockStringDumper, sort_keys=False, allow_unicode=True, width=120)
+    elif fmt == "json":
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    else:
+        raise ValueError(f"unknown format {fmt!r}: use 'yaml' or 'json'")
+    _check_size(text, f"the {fmt.upper()} document")
+    return text
+
+
+def bundle_script(script_path: Path, package_root: Path = PACKAGE_ROOT) -> str:
+    """The script's source preceded by the core modules it needs, in an order where each runs after its imports."""
+    script_path = Path(script_path)
+    modules = core_modules(script_path, package_root)
+    script = script_path.read_text(encoding="utf-8")
+    if not modules:
+        return script
+    future, script = _split_future_imports(script)
+    parts = [future, BUNDLE_HEADER]
+    # Register every module first so `import perimeter.x` finds it; then run them dependencies first.
+    parts += [f"_perimeter_register({module.name!r}, {module.is_package})\n" for module in _by_name(modules)]
+    for module in modules:
+        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {_string_literal(module.source())})\n")
+    parts += ["\n", BUNDLE_FOOTER, script]
+    return "".join(parts)
+
+
+def _split_future_imports(script: str) -> tuple[str, str]:
+    """(the script's `from __future__` lines, the rest): Python accepts those only at the top of the bundle."""
+    lines = script.splitlines(keepends=True)
+    future_lines: set[int] = set()
+    for node in ast.parse(script).body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            future_lines.update(range(node.lineno - 1, node.end_lineno))
+    future = "".join(lines[i] for i in sorted(future_lines))
+    rest = "".join(line for i, line in enumerate(lines) if i not in future_lines)
+    return (future + "\n" if future else ""), rest
+
+
+def core_modules(script_path: Path, package_root: Path = PACKAGE_ROOT) -> list[CoreModule]:
+    """The core modules the script needs, each after the modules it imports from; ties broken by name."""
+    graph = _import_graph(Path(script_path), Path(package_root))
+    ordered: list[str] = []
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        if name in visiting:
+            cycle = " -> ".join(visiting[visiting.index(name):] + [name])
+            raise RunbookError(f"import cycle between core modules, which the bundle cannot order: {cycle}")
+        visiting.append(name)
+        for dependency in sorted(graph[name].runs_after):
+            visit(dependency)
+        visiting.pop()
+        ordered.append(name)
+
+    for name in sorted(name for name in graph if name is not None):
+        visit(name)
+    return [graph[name].module for name in ordered]
+
+
+@dataclass(frozen=True)
+class _Imports:
+    module: CoreModule | None  # None for the script itself
+    needs: frozenset[str]  # every core module the file makes Python load, parent packages included
+    runs_after: frozenset[str]  # the modules whose contents it uses while it runs: the import targets
+
+
+def _import_graph(script_path: Path, package_root: Path) -> dict[str | None, _Imports]:
+    """Every file in the closure, by module name, with the script itself under the key None."""
+    graph: dict[str | None, _Imports] = {None: _file_imports(None, script_path, package_root)}
+    pending = list(graph[None].needs)
+    while pending:
+        name = pending.pop()
+        if name not in graph:
+            graph[name] = _file_imports(_locate(name, package_root), None, package_root)
+            pending += graph[name].needs
+    return graph
+
+
+def _file_imports(module: CoreModule | None, script_path: Path | None, package_root: Path) -> _Imports:
+    """What one file imports: a core module, or the script (module None, read from script_path)."""
+    path = module.path if module else script_path
+    name = module.name if module else ""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError) as error:
+        raise RunbookError(f"{path}: cannot parse: {error}") from error
+    package = name if module and module.is_package else name.rpartition(".")[0]
+    targets: set[str] = set()
+    for node in ast.walk(tree):  # imports inside functions and try blocks count too
+        if isinstance(node, ast.Import):
+            found = {alias.name for alias in node.names if _is_core(alias.name, path, node.lineno)}
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, package or None, path)
+            if not _is_core(base, path, node.lineno):
+                continue
+            # `from perimeter import ports` loads the submodule perimeter.ports when there is one.
+            submodules = {f"{base}.{alias.name}" for alias in node.names}
+            submodules = {sub for sub in submodules if _exists(sub, package_root)}
+            found = submodules if len(submodules) == len(node.names) else submodules | {base}
+        else:
+            continue
+        for target in found:
+            if not _exists(target, package_root):
+                raise RunbookError(f"{path}:{node.lineno}: imports {target}, not found under {package_root}")
+        targets |= found
+    needs = {".".join(target.split(".")[:i]) for target in targets for i in range(1, target.count(".") + 2)}
+    needs.discard(name)
+    targets.discard(name)
+    return _Imports(module, frozenset(needs), frozenset(targets))
+
+
+def _absolute(node: ast.ImportFrom, package: str | None, path: Path) -> str:
+    if not node.level:
+        return node.module or ""
+    if package is None:
+        raise RunbookError(f"{path}:{node.lineno}: relative import in a script; import perimeter.* absolutely")
+    parts = package.split(".")
+    if node.level > len(parts):
+        raise RunbookError(f"{path}:{node.lineno}: relative import goes above the {CORE_PACKAGE} package")
+    base = ".".join(parts[: len(parts) - node.level + 1])
+    return f"{base}.{node.module}" if node.module else base
+
+
+def _is_core(module: str, path: Path, lineno: int) -> bool:
+    """True for a core module; False for what the runtime provides; an error for anything else."""
+    top = module.split(".")[0]
+    if top in BUNDLED_PACKAGES:
+        return True
+    if top in sys.stdlib_module_names or top in RUNTIME_PACKAGES:
+        return False
+    raise RunbookError(
+        f"{path}:{lineno}: imports {module}, which the aws:executeScript runtime does not have; a runbook script "
+        f"may import only the standard library, {', '.join(sorted(RUNTIME_PACKAGES))} and "
+        f"{' / '.join(f'{name}.*' for name in BUNDLED_PACKAGES)} (pure modules, which are bundled)"
+    )
+
+
+def _locate(module: str, package_root: Path) -> CoreModule:
+    base = package_root.joinpath(*module.split("."))
+    if (base / "__init__.py").is_file():
+        return CoreModule(module, base / "__init__.py", True)
+    return CoreModule(module, base.with_suffix(".py"), False)
+
+
+def _exists(module: str, package_root: Path) -> bool:
+    return _locate(module, package_root).path.is_file()
+
+
+def _by_name(modules: list[CoreModule]) -> list[CoreModule]:
+    # Parents sort before their submodules, so setattr on the parent package always finds it registered.
+    return sorted(modules, key=lambda module: module.name.split("."))
+
+
+def _string_literal(source: str) -> str:
+    """A readable literal for the source: a raw triple-quoted string when that reproduces it exactly."""
+    for quote in ("'''", '"""'):
+        literal = f"r{quote}{source}{quote}"
+        if quote not in source and not source.endswith("\\"):
+            try:
+                if ast.literal_eval(literal) == source:
+                    return literal
+            except (SyntaxError, ValueError):
+                pass
+    return repr(source)
+
+
+def _script_steps(steps: list) -> list[dict]:
+    """aws:executeScript steps naming a ScriptFile, including those nested in aws:loop."""
+    found = []
+    for step in steps:
+        if not isinstance(step, dict):
+            continue
+        inputs = step.get("inputs")
+        if not isinstance(inputs, dict):
+            continue
+        if step.get("action") == "aws:executeScript" and SCRIPT_FILE_KEY in inputs:
+            found.append(step)
+        if step.get("action") == "aws:loop" and isinstance(inputs.get("Steps"), list):
+            found += _script_steps(inputs["Steps"])
+    return found
+
+
+def _inline_script(step: dict, rule_dir: Path, package_root: Path, runbook_path: Path) -> dict:
+    inputs = step["inputs"]
+    where = f"{runbook_path}: step {step.get('name')!r}"
+    if "Script" in inputs or "Attachment" in inputs:
+        raise RunbookError(f"{where}: give either {SCRIPT_FILE_KEY} or Script/Attachment, not both")
+    file_name = inputs[SCRIPT_FILE_KEY]
+    script_path = rule_dir / str(file_name)
+    if Path(str(file_name)).name != file_name or not script_path.is_file():
+        raise RunbookError(f"{where}: {SCRIPT_FILE_KEY} {file_name!r} must name a file in {rule_dir}")
+    script = bundle_script(script_path, package_root)
+    # Keep the key order of the YAML, with Script where ScriptFile was.
+    return {("Script" if key == SCRIPT_FILE_KEY else key): (script if key == SCRIPT_FILE_KEY else value)
+            for key, value in inputs.items()}
+
+
+def _check_size(text: str, what: str) -> None:
+    size = len(text.encode("utf-8"))
+    if size > MAX_DOCUMENT_BYTES:
+        raise RunbookError(
+            f"{what} is {size} bytes; SSM accepts at most {MAX_DOCUMENT_BYTES} bytes (64 KB) of document content. "
+            "Bundle fewer core modules (import narrower ones) or shorten the script."
+        )
+
+
+class _BlockStringDumper(yaml.SafeDumper):
+    """Writes multi-line strings (the bundled scripts) as YAML literal blocks, so the rendered file reads as code."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> Any:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockStringDumper.add_representer(str, _represent_str)
