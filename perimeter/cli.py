@@ -72,7 +72,10 @@ def render_table(findings: list[Finding], rule_ids: Sequence[str]) -> str:
     for rule_id in rule_ids:
         compliant, non_compliant, not_applicable = (counts[rule_id, kind] for kind in COMPLIANCE_TYPES)
         lines.append(f"{rule_id:<{width}}  {compliant:>9}  {non_compliant:>13}  {not_applicable:>14}")
-    offenders = [finding for finding in findings if finding.complianceType == NON_COMPLIANT]
+    order = {rule_id: position for position, rule_id in enumerate(rule_ids)}
+    offenders = sorted(
+        (finding for finding in findings if finding.complianceType == NON_COMPLIANT), key=lambda f: order[f.rule]
+    )
     lines.append("")
     if not offenders:
         lines.append("No non-compliant resources.")

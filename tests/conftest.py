@@ -41,3 +41,11 @@ def fixture_item():
 @pytest.fixture
 def fixture_event():
     return lambda name: copy.deepcopy(load_fixture(f"events/{name}.json"))
+
+
+def change_event(item: dict, rule_name: str, **fields) -> dict:
+    """A ConfigurationItemChangeNotification event around ``item``, shaped as Config sends it."""
+    template = load_fixture("events/change-open-range.json")
+    invoking = json.loads(template["invokingEvent"])
+    invoking["configurationItem"] = item
+    return {**template, "invokingEvent": json.dumps(invoking), "configRuleName": rule_name, **fields}

@@ -1,0 +1,185 @@
+"""Network Firewall policy and rule-group models.
+
+Recorded items spell fields in camelCase (``configuration.firewallPolicy``, ``firewallPolicyResponse``,
+``configuration.ruleGroup``, ``ruleGroupResponse``); DescribeFirewallPolicy / DescribeRuleGroup and
+CloudFormation exports spell them in PascalCase. Both are read, field by field. Pure stdlib.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from perimeter.items import field
+
+STATEFUL = "STATEFUL"
+STATELESS = "STATELESS"
+STRICT_ORDER = "STRICT_ORDER"
+DEFAULT_ACTION_ORDER = "DEFAULT_ACTION_ORDER"
+
+# ARN resource prefixes that carry the rule group's type.
+_ARN_TYPES = {"stateful-rulegroup": STATEFUL, "stateless-rulegroup": STATELESS}
+
+
+class FirewallModelError(ValueError):
+    """A firewall policy or rule group cannot be read; the message says which field."""
+
+
+@dataclass(frozen=True)
+class RuleGroupReference:
+    arn: str
+    priority: int | None
+    override_action: str | None = None
+
+
+@dataclass(frozen=True)
+class FirewallPolicy:
+    name: str | None
+    arn: str | None
+    stateless_references: tuple[RuleGroupReference, ...]
+    stateful_references: tuple[RuleGroupReference, ...]
+    stateless_default_actions: tuple[str, ...]
+    stateless_fragment_default_actions: tuple[str, ...]
+    stateful_default_actions: tuple[str, ...]
+    rule_order: str  # STRICT_ORDER or DEFAULT_ACTION_ORDER (AWS's default when unset)
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str | None
+    arn: str | None
+    type: str | None  # STATEFUL, STATELESS, or None when nothing in the item says
+    has_rules_source: bool  # False when the item carries no rulesSource at all (not read, not empty)
+    stateless_rule_count: int
+    stateful_rule_count: int  # statefulRules entries
+    rules_string_lines: int  # Suricata lines that are neither blank nor comments
+    domain_list_targets: int  # rulesSourceList targets
+
+
+def _object(value: Any, name: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FirewallModelError(f"{name} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, name: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FirewallModelError(f"{name} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _strings(value: Any, name: str) -> tuple[str, ...]:
+    entries = _list(value, name)
+    if not all(isinstance(entry, str) for entry in entries):
+        raise FirewallModelError(f"{name} must be a list of strings")
+    return tuple(entries)
+
+
+def _priority(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FirewallModelError(f"{name} priority {value!r} is not an integer")
+    return value
+
+
+def _references(value: Any, name: str) -> tuple[RuleGroupReference, ...]:
+    references = []
+    for entry in _list(value, name):
+        entry = _object(entry, f"{name} entry")
+        arn = field(entry, "resourceArn")
+        if not isinstance(arn, str) or not arn:
+            raise FirewallModelError(f"{name} entry {entry!r} has no resourceArn")
+        override = _object(field(entry, "override"), f"{name} override")
+        references.append(RuleGroupReference(arn, _priority(field(entry, "priority"), name), field(override, "action")))
+    return tuple(references)
+
+
+def firewall_policy_from_configuration(configuration: dict) -> FirewallPolicy:
+    """From an item's configuration or a DescribeFirewallPolicy response. A missing policy body,
+    or missing reference lists, mean no rule groups."""
+    body = _object(field(configuration, "firewallPolicy"), "firewallPolicy")
+    response = _object(field(configuration, "firewallPolicyResponse"), "firewallPolicyResponse")
+    engine = _object(field(body, "statefulEngineOptions"), "statefulEngineOptions")
+    rule_order = field(engine, "ruleOrder") or DEFAULT_ACTION_ORDER
+    if rule_order not in (STRICT_ORDER, DEFAULT_ACTION_ORDER):
+        raise FirewallModelError(f"statefulEngineOptions.ruleOrder {rule_order!r} is unknown")
+    return FirewallPolicy(
+        name=field(response, "firewallPolicyName") or field(configuration, "firewallPolicyName"),
+        arn=field(response, "firewallPolicyArn") or field(configuration, "firewallPolicyArn"),
+        stateless_references=_references(field(body, "statelessRuleGroupReferences"), "statelessRuleGroupReferences"),
+        stateful_references=_references(field(body, "statefulRuleGroupReferences"), "statefulRuleGroupReferences"),
+        stateless_default_actions=_strings(field(body, "statelessDefaultActions"), "statelessDefaultActions"),
+        stateless_fragment_default_actions=_strings(
+            field(body, "statelessFragmentDefaultActions"), "statelessFragmentDefaultActions"
+        ),
+        stateful_default_actions=_strings(field(body, "statefulDefaultActions"), "statefulDefaultActions"),
+        rule_order=rule_order,
+    )
+
+
+def rule_group_type_from_arn(arn: str | None) -> str | None:
+    """``arn:aws:network-firewall:region:account:stateful-rulegroup/name`` -> STATEFUL."""
+    if not isinstance(arn, str) or arn.count(":") < 5:
+        return None
+    resource = arn.split(":", 5)[5]
+    return _ARN_TYPES.get(resource.split("/", 1)[0])
+
+
+def _rule_lines(rules_string: Any) -> int:
+    if rules_string is None:
+        return 0
+    if not isinstance(rules_string, str):
+        raise FirewallModelError("rulesString must be a string")
+    lines = (line.strip() for line in rules_string.splitlines())
+    return sum(1 for line in lines if line and not line.startswith("#"))
+
+
+def _rule_group_type(configuration: dict, response: dict, arn: str | None) -> str | None:
+    """The one type every source that states one agrees on; None when none states one."""
+    found: dict[str, str] = {}
+    for source, candidate in (
+        ("ruleGroupResponse.type", field(response, "type")),
+        ("type", field(configuration, "type")),
+        ("the ARN", rule_group_type_from_arn(arn)),
+    ):
+        if candidate is None:
+            continue
+        if not isinstance(candidate, str) or candidate.upper() not in (STATEFUL, STATELESS):
+            raise FirewallModelError(f"rule group {source} {candidate!r} is neither STATEFUL nor STATELESS")
+        found[source] = candidate.upper()
+    if len(set(found.values())) > 1:
+        stated = ", ".join(f"{value} in {source}" for source, value in found.items())
+        raise FirewallModelError(f"rule group type is contradictory: {stated}")
+    return next(iter(found.values()), None)
+
+
+def rule_group_from_configuration(configuration: dict, arn: str | None = None) -> RuleGroup:
+    """From an item's configuration or a DescribeRuleGroup response; ``arn`` is the item's ARN."""
+    response = _object(field(configuration, "ruleGroupResponse"), "ruleGroupResponse")
+    body = _object(field(configuration, "ruleGroup"), "ruleGroup")
+    arn = field(response, "ruleGroupArn") or field(configuration, "ruleGroupArn") or arn
+    rules_source = field(body, "rulesSource")
+    source = _object(rules_source, "rulesSource")
+    stateless = _object(field(source, "statelessRulesAndCustomActions"), "statelessRulesAndCustomActions")
+    domain_list = _object(field(source, "rulesSourceList"), "rulesSourceList")
+    return RuleGroup(
+        name=field(response, "ruleGroupName") or field(configuration, "ruleGroupName"),
+        arn=arn,
+        type=_rule_group_type(configuration, response, arn),
+        has_rules_source=rules_source is not None,
+        stateless_rule_count=len(_list(field(stateless, "statelessRules"), "statelessRules")),
+        stateful_rule_count=len(_list(field(source, "statefulRules"), "statefulRules")),
+        rules_string_lines=_rule_lines(field(source, "rulesString")),
+        domain_list_targets=len(_strings(field(domain_list, "targets"), "rulesSourceList.targets")),
+    )
+
+
+def is_empty(group: RuleGroup) -> bool:
+    """A rule group that inspects nothing. Callers check ``has_rules_source`` first."""
+    if group.type == STATELESS:
+        return group.stateless_rule_count == 0
+    return group.stateful_rule_count + group.rules_string_lines + group.domain_list_targets == 0
