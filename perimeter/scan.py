@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
+import ijson
+
 from perimeter.items import ItemError, normalise_item
 from perimeter.registry import RuleSpec
 
@@ -22,36 +24,69 @@ class Finding(NamedTuple):
     annotation: str
 
 
-def _open_text(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open("r", encoding="utf-8")
+def _open_binary(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
-def read_items(path: Path) -> list[dict]:
-    """Items from a Config snapshot (``{"configurationItems": [...]}``), a JSON array, or one item."""
+def _snapshot_prefix(path: Path) -> str | None:
+    """``configurationItems.item`` for a snapshot, ``item`` for an array, None for a single item.
+
+    Reads only as far as the answer: the opening bracket, or the top-level keys up to
+    ``configurationItems`` (a snapshot's first keys are small).
+    """
+    with _open_binary(path) as stream:
+        events = ijson.parse(stream)
+        for prefix, event, value in events:
+            if prefix == "" and event == "start_array":
+                return "item"
+            if prefix == "" and event == "map_key" and value == "configurationItems":
+                if next(events, (None, None, None))[1] != "start_array":
+                    raise ScanInputError(f"{path}: configurationItems must be a JSON array")
+                return "configurationItems.item"
+            if prefix == "" and event in ("end_map", "string", "number", "boolean", "null"):
+                return None
+    return None
+
+
+def _json_error(path: Path, error: Exception) -> ScanInputError:
+    """One line saying where the JSON is broken: json's own message where it finds the fault."""
     try:
-        with _open_text(path) as stream:
-            document = json.load(stream)
+        with _open_binary(path) as stream:
+            json.load(stream)
+    except json.JSONDecodeError as precise:
+        return ScanInputError(f"{path}: invalid JSON: {precise.msg} at line {precise.lineno} column {precise.colno}")
+    except (OSError, EOFError, UnicodeDecodeError):
+        pass
+    return ScanInputError(f"{path}: invalid JSON: {str(error).splitlines()[0]}")
+
+
+def read_items(path: Path) -> Iterator[Any]:
+    """Items from a Config snapshot (``{"configurationItems": [...]}``), a JSON array, or one item.
+
+    Snapshots and arrays are streamed item by item, so memory does not grow with the file.
+    Every failure is a ScanInputError naming the file.
+    """
+    try:
+        prefix = _snapshot_prefix(path)
+        if prefix is None:
+            yield _single_item(path)
+            return
+        with _open_binary(path) as stream:
+            yield from ijson.items(stream, prefix, use_float=True)
     except FileNotFoundError:
         raise ScanInputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ScanInputError(f"{path}: is a directory, not a file") from None
+    except (ijson.JSONError, json.JSONDecodeError) as error:
+        raise _json_error(path, error) from None
     except (OSError, EOFError, UnicodeDecodeError) as error:
         raise ScanInputError(f"{path}: cannot be read: {error}") from None
-    except json.JSONDecodeError as error:
-        raise ScanInputError(f"{path}: invalid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
-    return _items_of(document, path)
 
 
-def _items_of(document: Any, path: Path) -> list[dict]:
-    if isinstance(document, dict) and "configurationItems" in document:
-        document = document["configurationItems"]
-        if not isinstance(document, list):
-            raise ScanInputError(f"{path}: configurationItems must be a JSON array")
-    elif isinstance(document, dict):
-        document = [document]
-    elif not isinstance(document, list):
+def _single_item(path: Path) -> Any:
+    with _open_binary(path) as stream:
+        document = json.load(stream)
+    if not isinstance(document, dict):
         raise ScanInputError(f"{path}: expected a Config snapshot, an array of items or one item")
     return document
 

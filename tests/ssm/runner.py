@@ -23,7 +23,7 @@ import boto3
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
-from perimeter.runbooks import CORE_PACKAGE
+from perimeter.runbooks import BUNDLED_PACKAGES
 from tests.ssm.validator import NON_API_INPUTS, REFERENCE_PATTERN
 
 REGION = "us-east-1"
@@ -418,13 +418,14 @@ def _flag(value: Any, default: bool) -> bool:
 
 @contextlib.contextmanager
 def core_modules_from_script_only() -> Iterator[None]:
-    """While a script runs, the core package exists only as the script bundled it, as in the SSM runtime.
+    """While a script runs, the bundled packages (the core and the rules) exist only as the script bundled them,
+    as in the SSM runtime.
 
     The test process has the real package imported; it is set aside so that a module the bundle lacks fails to
     import instead of being found on disk, and put back afterwards.
     """
     def is_core(name: str) -> bool:
-        return name == CORE_PACKAGE or name.startswith(CORE_PACKAGE + ".")
+        return name.split(".")[0] in BUNDLED_PACKAGES
 
     saved = {name: module for name, module in sys.modules.items() if is_core(name)}
     for name in saved:
