@@ -1,0 +1,302 @@
+"""The netfw-policy-rule-group-associated runbook, rendered, validated and run end to end against the fake."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import boto3
+import pytest
+
+from perimeter.registry import load_rule
+from perimeter.runbooks import render_runbook
+from tests.fakes.networkfirewall import FakeNetworkFirewall
+from tests.ssm.runner import FAILED, SUCCESS, run_document
+from tests.ssm.validator import validate_document
+
+RULE_DIR = Path(__file__).resolve().parents[1] / "rules" / "netfw_policy_rule_group_associated"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/NetworkFirewallRemediation"
+MANAGED = f"arn:aws:network-firewall:{REGION}:aws-managed:stateful-rulegroup/ThreatSignaturesBotnet"
+MANAGED_STRICT, MANAGED_ACTION = MANAGED + "StrictOrder", MANAGED + "ActionOrder"
+MALWARE_STRICT = f"arn:aws:network-firewall:{REGION}:aws-managed:stateful-rulegroup/ThreatSignaturesMalwareStrictOrder"
+STATEFUL_LIST, STATELESS_LIST = "StatefulRuleGroupReferences", "StatelessRuleGroupReferences"
+STATELESS_RULES = {"RulesSource": {"StatelessRulesAndCustomActions": {"StatelessRules": [{
+    "Priority": 1,
+    "RuleDefinition": {"MatchAttributes": {"Protocols": [6]}, "Actions": ["aws:forward_to_sfe"]},
+}]}}}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return render_runbook(RULE_DIR)
+
+
+@pytest.fixture
+def nfw():
+    with FakeNetworkFirewall(region=REGION, account_id=ACCOUNT) as fake:
+        yield fake
+
+
+def policy(*, stateful=(), stateless=(), strict=False, **extra) -> dict:
+    body = {"StatelessDefaultActions": ["aws:forward_to_sfe"], "StatelessFragmentDefaultActions": ["aws:drop"],
+            STATEFUL_LIST: list(stateful), STATELESS_LIST: list(stateless), **extra}
+    if strict:
+        body["StatefulEngineOptions"] = {"RuleOrder": "STRICT_ORDER"}
+    return body
+
+
+def run(document: dict, firewall_policy: str, rule_group_arn: str, **parameters):
+    return run_document(document, {"AutomationAssumeRole": ROLE, "FirewallPolicy": firewall_policy,
+                                   "RuleGroupArn": rule_group_arn, **parameters}, region=REGION)
+
+
+def outputs(result) -> dict:
+    assert result.status == SUCCESS, result.failure_message
+    return {name.split(".", 1)[1]: value for name, value in result.outputs.items()}
+
+
+def describe(arn: str) -> dict:
+    return boto3.client("network-firewall", region_name=REGION).describe_firewall_policy(FirewallPolicyArn=arn)
+
+
+def strict_group(nfw, name: str) -> str:
+    return nfw.put_rule_group(name, rule_group={"RulesSource": {"RulesString": "pass ip any any -> any any (sid:1;)"},
+                                                "StatefulRuleOptions": {"RuleOrder": "STRICT_ORDER"}})
+
+
+def test_the_rendered_document_is_valid(document):
+    assert [str(finding) for finding in validate_document(document)] == []
+    assert document["assumeRole"] == "{{ AutomationAssumeRole }}"
+    assert all("allowedPattern" in declaration for declaration in document["parameters"].values())
+    assert "Script" in document["mainSteps"][0]["inputs"]
+
+
+def test_stateful_group_joins_a_default_action_order_policy_without_priority(document, nfw):
+    existing = nfw.put_rule_group("egress", rules="pass tcp any any -> any 443 (sid:1;)")
+    arn = nfw.put_firewall_policy("edge", policy(stateful=[{"ResourceArn": existing}]))
+    out = outputs(run(document, arn, MANAGED_ACTION))
+    assert out == {"Changed": True, "DryRun": False, "PolicyArn": arn, "List": STATEFUL_LIST,
+                   "Reference": {"ResourceArn": MANAGED_ACTION}, "Attempts": 1, "Message": out["Message"]}
+    assert nfw.firewall_policy(arn)[STATEFUL_LIST] == [{"ResourceArn": existing}, {"ResourceArn": MANAGED_ACTION}]
+
+
+def test_stateful_group_joins_a_strict_order_policy_100_above_the_highest(document, nfw):
+    first, second = strict_group(nfw, "first"), strict_group(nfw, "second")
+    arn = nfw.put_firewall_policy("strict", policy(strict=True, stateful=[
+        {"ResourceArn": first, "Priority": 30}, {"ResourceArn": second, "Priority": 7}]))
+    out = outputs(run(document, arn, MANAGED_STRICT))
+    assert out["Reference"] == {"ResourceArn": MANAGED_STRICT, "Priority": 130}
+    assert nfw.firewall_policy(arn)[STATEFUL_LIST][-1] == {"ResourceArn": MANAGED_STRICT, "Priority": 130}
+
+
+def test_first_reference_of_a_list_gets_priority_100_and_a_stateless_group_always_has_one(document, nfw):
+    group = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("empty", policy())
+    out = outputs(run(document, arn, group))
+    assert (out["List"], out["Reference"]) == (STATELESS_LIST, {"ResourceArn": group, "Priority": 100})
+    assert nfw.firewall_policy(arn)[STATELESS_LIST] == [{"ResourceArn": group, "Priority": 100}]
+
+
+def test_given_priority_is_used_when_free(document, nfw):
+    taken = nfw.put_rule_group("taken", "STATELESS", rule_group=STATELESS_RULES)
+    group = nfw.put_rule_group("new", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("edge", policy(stateless=[{"ResourceArn": taken, "Priority": 50}]))
+    assert outputs(run(document, arn, group, Priority="5"))["Reference"] == {"ResourceArn": group, "Priority": 5}
+    assert nfw.firewall_policy(arn)[STATELESS_LIST][-1] == {"ResourceArn": group, "Priority": 5}
+
+
+def test_a_taken_priority_fails_clearly_and_changes_nothing(document, nfw):
+    taken = nfw.put_rule_group("taken", "STATELESS", rule_group=STATELESS_RULES)
+    group = nfw.put_rule_group("new", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("edge", policy(stateless=[{"ResourceArn": taken, "Priority": 50}]))
+    result = run(document, arn, group, Priority="50")
+    assert result.status == FAILED
+    assert f"Priority 50 is already used by {taken} in {STATELESS_LIST}" in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+@pytest.mark.parametrize("identify", ["arn", "name", "id"])
+def test_the_policy_is_found_by_arn_name_or_policy_id(document, identify):
+    # Three policies and pages of two: the id lookup has to follow ListFirewallPolicies' NextToken.
+    with FakeNetworkFirewall(region=REGION, account_id=ACCOUNT, default_max_results=2) as nfw:
+        arns = [nfw.put_firewall_policy(name, policy()) for name in ("alpha", "bravo", "zulu")]
+        target = arns[-1]
+        given = {"arn": target, "name": "zulu", "id": describe(target)["FirewallPolicyResponse"]["FirewallPolicyId"]}
+        out = outputs(run(document, given[identify], MANAGED_ACTION))
+        assert out["PolicyArn"] == target
+        assert nfw.firewall_policy(target)[STATEFUL_LIST] == [{"ResourceArn": MANAGED_ACTION}]
+        assert all(nfw.firewall_policy(other)[STATEFUL_LIST] == [] for other in arns[:-1])
+        if identify == "id":
+            assert len(nfw.calls_to("ListFirewallPolicies")) == 2
+
+
+def test_an_already_associated_group_changes_nothing_and_succeeds(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy(strict=True, stateful=[{"ResourceArn": MANAGED_STRICT, "Priority": 9}]))
+    token = nfw.update_token(arn)
+    out = outputs(run(document, "edge", MANAGED_STRICT))
+    assert (out["Changed"], out["Reference"]) == (False, {"ResourceArn": MANAGED_STRICT, "Priority": 9})
+    assert "already" in out["Message"]
+    assert nfw.calls_to("UpdateFirewallPolicy") == [] and nfw.update_token(arn) == token
+
+
+def test_a_second_run_is_a_no_op(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    assert outputs(run(document, arn, MANAGED_ACTION))["Changed"] is True
+    assert outputs(run(document, arn, MANAGED_ACTION))["Changed"] is False
+    assert len(nfw.calls_to("UpdateFirewallPolicy")) == 1
+
+
+def test_dry_run_says_what_it_would_add_and_changes_nothing(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy(strict=True))
+    before = nfw.firewall_policy(arn)
+    out = outputs(run(document, arn, MANAGED_STRICT, DryRun=True))
+    assert (out["Changed"], out["DryRun"]) == (False, True)
+    assert out["Reference"] == {"ResourceArn": MANAGED_STRICT, "Priority": 100}
+    assert out["Message"] == f"Dry run: would add {MANAGED_STRICT} at priority 100 to {STATEFUL_LIST} of {arn}; " \
+                             "nothing changed"
+    assert nfw.calls_to("UpdateFirewallPolicy") == [] and nfw.firewall_policy(arn) == before
+
+
+def test_everything_else_in_the_policy_is_left_exactly_as_it_was(document, nfw):
+    stateless = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
+    own = strict_group(nfw, "own")
+    body = policy(
+        strict=True,
+        stateless=[{"ResourceArn": stateless, "Priority": 10}],
+        stateful=[{"ResourceArn": own, "Priority": 1},
+                  {"ResourceArn": MALWARE_STRICT, "Priority": 2, "Override": {"Action": "DROP_TO_ALERT"}}],
+        StatelessDefaultActions=["aws:forward_to_sfe", "metrics"],
+        StatelessCustomActions=[{"ActionName": "metrics", "ActionDefinition": {
+            "PublishMetricAction": {"Dimensions": [{"Value": "edge"}]}}}],
+        StatefulDefaultActions=["aws:drop_established", "aws:alert_established"],
+        PolicyVariables={"RuleVariables": {"HOME_NET": {"Definition": ["10.0.0.0/8"]}}},
+        TLSInspectionConfigurationArn=f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:tls-configuration/inspect",
+    )
+    body["StatefulEngineOptions"]["StreamExceptionPolicy"] = "REJECT"
+    arn = nfw.put_firewall_policy("edge", body, description="edge inspection", tags=[{"Key": "team", "Value": "net"}])
+    before = describe(arn)
+
+    outputs(run(document, arn, MANAGED_STRICT))
+
+    after = describe(arn)
+    expected = copy.deepcopy(before["FirewallPolicy"])
+    expected[STATEFUL_LIST].append({"ResourceArn": MANAGED_STRICT, "Priority": 102})
+    assert after["FirewallPolicy"] == expected
+    volatile = ("LastModifiedTime", "ConsumedStatefulRuleCapacity")
+    response_before, response_after = ({key: value for key, value in described["FirewallPolicyResponse"].items()
+                                        if key not in volatile} for described in (before, after))
+    assert response_after == response_before  # description, encryption, tags, name, id, status
+    # The update carries the description and encryption it read: an omitted one would not be kept.
+    (update,) = nfw.calls_to("UpdateFirewallPolicy")
+    assert update["Description"] == "edge inspection"
+    assert update["EncryptionConfiguration"] == before["FirewallPolicyResponse"]["EncryptionConfiguration"]
+    assert update["UpdateToken"] == before["UpdateToken"]
+
+
+def concurrent_writer(nfw, change, times: int) -> None:
+    """Right after each of the next ``times`` DescribeFirewallPolicy calls, another writer changes the policy."""
+    describe_policy = nfw._operations["DescribeFirewallPolicy"]
+
+    def describe_then_write(params, region):
+        response = describe_policy(params, region)
+        if not concurrent_writer.left:
+            return response
+        concurrent_writer.left -= 1
+        nfw.bump_token(response["FirewallPolicyResponse"]["FirewallPolicyArn"], change)
+        return response
+
+    concurrent_writer.left = times
+    nfw._operations["DescribeFirewallPolicy"] = describe_then_write
+
+
+def test_a_token_conflict_is_re_read_and_retried_keeping_the_other_writers_change(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    concurrent_writer(nfw, lambda body: body.update(StatelessFragmentDefaultActions=["aws:pass"]), times=1)
+    out = outputs(run(document, arn, MANAGED_ACTION))
+    assert (out["Changed"], out["Attempts"]) == (True, 2)
+    updates = nfw.calls_to("UpdateFirewallPolicy")
+    assert len(updates) == 2 and updates[0]["UpdateToken"] != updates[1]["UpdateToken"]
+    stored = nfw.firewall_policy(arn)
+    assert stored["StatelessFragmentDefaultActions"] == ["aws:pass"]  # not lost by our update
+    assert stored[STATEFUL_LIST] == [{"ResourceArn": MANAGED_ACTION}]
+
+
+def test_a_conflict_that_never_clears_fails_after_five_attempts(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    nfw.fail_next("UpdateFirewallPolicy", "InvalidTokenException", times=50)
+    result = run(document, arn, MANAGED_ACTION)
+    assert result.status == FAILED
+    assert "InvalidTokenException 5 times in a row" in result.failure_message
+    assert "Nothing was changed" in result.failure_message
+    assert len(nfw.calls_to("UpdateFirewallPolicy")) == 5
+    assert len(nfw.calls_to("DescribeFirewallPolicy")) == 5  # re-read before each attempt
+    assert nfw.firewall_policy(arn)[STATEFUL_LIST] == []
+
+
+def test_an_update_that_does_not_show_when_described_again_fails_loudly(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    update = nfw._operations["UpdateFirewallPolicy"]
+    nfw._operations["UpdateFirewallPolicy"] = lambda params, region: update({**params, "DryRun": True}, region)
+    result = run(document, arn, MANAGED_ACTION)
+    assert result.status == FAILED
+    assert f"UpdateFirewallPolicy succeeded but {arn} does not reference {MANAGED_ACTION}" in result.failure_message
+
+
+def test_a_policy_that_does_not_exist_fails_clearly(document, nfw):
+    result = run(document, "gone", MANAGED_ACTION)
+    assert result.status == FAILED
+    assert "Firewall policy gone does not exist" in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+def test_a_rule_group_that_does_not_exist_fails_clearly(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    missing = f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:stateful-rulegroup/missing"
+    result = run(document, arn, missing)
+    assert result.status == FAILED
+    assert f"Rule group {missing} does not exist" in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+@pytest.mark.parametrize("strict, group", [(True, MANAGED_ACTION), (False, MANAGED_STRICT)])
+def test_a_managed_group_of_the_other_rule_order_fails_naming_both(document, nfw, strict, group):
+    arn = nfw.put_firewall_policy("edge", policy(strict=strict))
+    result = run(document, arn, group)
+    assert result.status == FAILED
+    group_order, policy_order = ("DEFAULT_ACTION_ORDER", "STRICT_ORDER") if strict else \
+        ("STRICT_ORDER", "DEFAULT_ACTION_ORDER")
+    assert f"Rule group {group} uses rule order {group_order} but firewall policy {arn} uses {policy_order}" \
+        in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+def test_an_own_stateful_group_of_the_other_rule_order_fails_too(document, nfw):
+    group = strict_group(nfw, "strict-only")
+    arn = nfw.put_firewall_policy("edge", policy())
+    result = run(document, arn, group)
+    assert result.status == FAILED
+    assert f"uses rule order STRICT_ORDER but firewall policy {arn} uses DEFAULT_ACTION_ORDER" in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+def test_a_priority_given_for_a_default_action_order_stateful_reference_is_ignored_and_said(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    out = outputs(run(document, arn, MANAGED_ACTION, Priority="7"))
+    assert out["Reference"] == {"ResourceArn": MANAGED_ACTION}
+    assert out["Message"].endswith("(Priority 7 ignored: DEFAULT_ACTION_ORDER policies take none)")
+
+
+def test_afterwards_the_rule_evaluates_the_policy_compliant(document, nfw):
+    spec = load_rule("rules.netfw_policy_rule_group_associated.rule")
+    parameters = spec.parse_parameters({})
+    arn = nfw.put_firewall_policy("edge", policy(strict=True))
+
+    def verdict():
+        item = {"resourceType": "AWS::NetworkFirewall::FirewallPolicy", "resourceId": arn,
+                "configurationItemStatus": "OK", "configuration": describe(arn)}
+        return spec.evaluate(item, parameters).compliance
+
+    assert verdict() == "NON_COMPLIANT"
+    outputs(run(document, arn, MANAGED_STRICT))
+    assert verdict() == "COMPLIANT"

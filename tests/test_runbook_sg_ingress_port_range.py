@@ -1,0 +1,487 @@
+"""The sg-ingress-port-range-restricted runbook, rendered, validated and executed end to end against moto EC2."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from perimeter.runbooks import render_runbook
+from rules.sg_ingress_port_range_restricted import rule
+from rules.sg_ingress_port_range_restricted.remediation import PAGE_SIZE
+from tests.ssm import validator
+from tests.ssm.runner import FAILED, SUCCESS, ParameterError, run_document
+from tests.support import ClientInterceptor, OperationStubber
+
+RULE_DIR = Path(__file__).resolve().parents[1] / "rules" / "sg_ingress_port_range_restricted"
+REGION = "us-east-1"
+ROLE = "arn:aws:iam::123456789012:role/PerimeterRemediation"
+SOURCE_KEYS = ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return render_runbook(RULE_DIR)
+
+
+@pytest.fixture(scope="module")
+def account():
+    """One moto account for the module (starting moto per test costs ~0.5 s): a VPC, a group to reference and a
+    managed prefix list. Each test remediates a group of its own."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            patch.setenv(name, "/nonexistent")
+        ec2 = boto3.client("ec2", region_name=REGION)
+        vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        peer_id = ec2.create_security_group(GroupName="peer", Description="peer", VpcId=vpc_id)["GroupId"]
+        prefix_list_id = ec2.create_managed_prefix_list(
+            PrefixListName="offices", AddressFamily="IPv4", MaxEntries=5)["PrefixList"]["PrefixListId"]
+        yield ec2, vpc_id, peer_id, prefix_list_id
+
+
+class Network:
+    """A fresh group to remediate in the shared VPC, with a group to reference and a prefix list at hand."""
+
+    def __init__(self, account):
+        self.ec2, self.vpc_id, self.peer_id, self.prefix_list_id = account
+        name = f"target-{uuid.uuid4().hex[:12]}"
+        self.group_id = self.ec2.create_security_group(GroupName=name, Description=name, VpcId=self.vpc_id)["GroupId"]
+
+    def allow(self, *permissions: dict) -> None:
+        self.ec2.authorize_security_group_ingress(GroupId=self.group_id, IpPermissions=list(permissions))
+
+    def rules(self) -> dict[str, tuple]:
+        """Inbound rules by id: (protocol, from, to, source key, source value, description)."""
+        return _rules(self.ec2, self.group_id)
+
+    def allowed(self) -> set[tuple]:
+        return {view[:5] for view in self.rules().values()}
+
+
+def _rules(ec2, group_id: str) -> dict[str, tuple]:
+    found = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    views = {}
+    for item in found["SecurityGroupRules"]:
+        if item["IsEgress"]:
+            continue
+        key, value = _source(item)
+        views[item["SecurityGroupRuleId"]] = (item["IpProtocol"], item["FromPort"], item["ToPort"], key, value,
+                                              item.get("Description", ""))
+    return views
+
+
+def _source(item: dict) -> tuple[str, str]:
+    if item.get("ReferencedGroupInfo"):
+        return "ReferencedGroupId", item["ReferencedGroupInfo"]["GroupId"]
+    return next((key, item[key]) for key in SOURCE_KEYS if item.get(key))
+
+
+@pytest.fixture
+def net(account) -> Network:
+    return Network(account)
+
+
+def tcp(first: int, last: int, **sources) -> dict:
+    return {"IpProtocol": "tcp", "FromPort": first, "ToPort": last, **sources}
+
+
+def udp(first: int, last: int, **sources) -> dict:
+    return {"IpProtocol": "udp", "FromPort": first, "ToPort": last, **sources}
+
+
+def cidrs(*values: str, description: str | None = None) -> list[dict]:
+    return [{"CidrIp": value, **({"Description": description} if description else {})} for value in values]
+
+
+def remediate(document: dict, net: Network, **parameters):
+    result = run_document(document, {"SecurityGroupId": net.group_id, "AutomationAssumeRole": ROLE, **parameters})
+    return result
+
+
+def removed(result) -> list[dict]:
+    return result.outputs["Remediate.Removed"]
+
+
+def added(result) -> list[dict]:
+    return result.outputs["Remediate.Added"]
+
+
+def as_allowed(entry: dict) -> tuple:
+    key = next(key for key in SOURCE_KEYS if key in entry)
+    return entry["IpProtocol"], entry["FromPort"], entry["ToPort"], key, entry[key]
+
+
+def restore(ec2, group_id: str, entries: list[dict]) -> None:
+    """What an operator would do with the Removed output: authorize each rule again."""
+    spelling = {"CidrIpv4": ("IpRanges", "CidrIp"), "CidrIpv6": ("Ipv6Ranges", "CidrIpv6"),
+                "PrefixListId": ("PrefixListIds", "PrefixListId"), "ReferencedGroupId": ("UserIdGroupPairs", "GroupId")}
+    for entry in entries:
+        key = next(key for key in SOURCE_KEYS if key in entry)
+        list_name, value_name = spelling[key]
+        source = {value_name: entry[key], "Description": entry["Description"]}
+        if "ReferencedUserId" in entry:
+            source["UserId"] = entry["ReferencedUserId"]
+        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
+            "IpProtocol": entry["IpProtocol"], "FromPort": entry["FromPort"], "ToPort": entry["ToPort"],
+            list_name: [source]}])
+
+
+# --- the document -------------------------------------------------------------------------------------------
+
+def test_document_validates_and_declares_the_issue_parameters(document):
+    assert validator.validate_document(document) == []
+    parameters = document["parameters"]
+    assert list(parameters) == ["SecurityGroupId", "AutomationAssumeRole", "MaxPorts", "AuthorizedTcpPorts",
+                                "AuthorizedUdpPorts", "SourceScope", "ReplacementTcpPorts", "ReplacementUdpPorts",
+                                "DryRun"]
+    assert parameters["ReplacementTcpPorts"] == {**parameters["ReplacementTcpPorts"], "type": "StringList",
+                                                 "default": []}
+    assert parameters["DryRun"]["type"] == "Boolean" and parameters["DryRun"]["default"] is False
+    assert document["outputs"] == ["Remediate.Removed", "Remediate.Added"]
+
+
+# --- exact revocation ---------------------------------------------------------------------------------------
+
+def test_only_the_offending_sources_of_a_permission_are_revoked(document, net):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0", description="temporary") + cidrs("10.0.0.0/8"),
+                  Ipv6Ranges=[{"CidrIpv6": "::/0"}], PrefixListIds=[{"PrefixListId": net.prefix_list_id}],
+                  UserIdGroupPairs=[{"GroupId": net.peer_id}]),
+              tcp(443, 443, IpRanges=cidrs("0.0.0.0/0")),
+              {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": cidrs("0.0.0.0/0")})
+    before = net.rules()
+    egress_before = [r for r in net.ec2.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [net.group_id]}])["SecurityGroupRules"] if r["IsEgress"]]
+
+    result = remediate(document, net, SourceScope="public")
+
+    assert result.status == SUCCESS, result.failure_message
+    world = {rule_id for rule_id, view in before.items() if view[4] in ("0.0.0.0/0", "::/0") and view[2] == 65535}
+    assert set(net.rules()) == set(before) - world  # 10.0.0.0/8, the prefix list, the group, 443 and icmp stay
+    assert sorted(removed(result), key=lambda e: e["SecurityGroupRuleId"]) == sorted([
+        {"SecurityGroupRuleId": rule_id, "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535,
+         ("CidrIpv4" if "." in before[rule_id][4] else "CidrIpv6"): before[rule_id][4],
+         "Description": before[rule_id][5]} for rule_id in world], key=lambda e: e["SecurityGroupRuleId"])
+    assert {e["Description"] for e in removed(result)} == {"temporary", ""}
+    assert added(result) == []
+    egress_after = [r for r in net.ec2.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [net.group_id]}])["SecurityGroupRules"] if r["IsEgress"]]
+    assert egress_after == egress_before
+
+
+SOURCES = {
+    "ipv4": lambda net: {"IpRanges": [{"CidrIp": "203.0.113.0/24", "Description": "partner"}]},
+    "ipv6": lambda net: {"Ipv6Ranges": [{"CidrIpv6": "2001:db8::/32", "Description": "partner v6"}]},
+    "prefix list": lambda net: {"PrefixListIds": [{"PrefixListId": net.prefix_list_id, "Description": "offices"}]},
+    "group reference": lambda net: {"UserIdGroupPairs": [{"GroupId": net.peer_id, "Description": "app tier"}]},
+}
+
+
+@pytest.mark.parametrize("kind", SOURCES)
+def test_each_source_kind_is_revoked_by_rule_id_reported_and_restorable(document, net, kind):
+    source = SOURCES[kind](net)
+    net.allow(tcp(1000, 2000, **source), tcp(22, 22, **source), udp(53, 53, **source))
+    before = net.rules()
+    range_id = next(rule_id for rule_id, view in before.items() if view[1:3] == (1000, 2000))
+
+    result = remediate(document, net)
+
+    assert result.status == SUCCESS, result.failure_message
+    assert set(net.rules()) == set(before) - {range_id}
+    [entry] = removed(result)
+    assert entry["SecurityGroupRuleId"] == range_id
+    assert [key for key in SOURCE_KEYS if key in entry] == [before[range_id][3]]
+    assert as_allowed(entry) == before[range_id][:5] and entry["Description"] == before[range_id][5]
+    if kind == "group reference":
+        assert entry["ReferencedUserId"] == "123456789012"
+    restore(net.ec2, net.group_id, removed(result))
+    assert sorted(net.rules().values()) == sorted(before.values())
+
+
+def test_all_traffic_is_revoked_and_replaced_by_tcp_and_udp_single_ports(document, net):
+    net.allow({"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": net.peer_id}], "IpRanges": cidrs("0.0.0.0/0")})
+
+    result = remediate(document, net, ReplacementTcpPorts=["443", "80"], ReplacementUdpPorts=["53"])
+
+    assert result.status == SUCCESS, result.failure_message
+    assert {(e["IpProtocol"], e["FromPort"], e["ToPort"]) for e in removed(result)} == {("-1", -1, -1)}
+    expected = {(protocol, port, port, key, value)
+                for key, value in (("CidrIpv4", "0.0.0.0/0"), ("ReferencedGroupId", net.peer_id))
+                for protocol, port in (("tcp", 80), ("tcp", 443), ("udp", 53))}
+    assert net.allowed() == expected
+    assert {as_allowed(entry) for entry in added(result)} == expected
+    rules = net.rules()
+    assert all(rules[entry["SecurityGroupRuleId"]][:5] == as_allowed(entry) for entry in added(result))
+
+
+# --- replacement ports --------------------------------------------------------------------------------------
+
+def test_replacement_ports_only_inside_the_revoked_range_and_never_twice(document, net):
+    net.allow(tcp(0, 1000, IpRanges=cidrs("0.0.0.0/0", description="legacy")), tcp(22, 22, IpRanges=cidrs("0.0.0.0/0")),
+              udp(500, 600, Ipv6Ranges=[{"CidrIpv6": "::/0"}]),
+              tcp(8000, 8100, IpRanges=cidrs("198.51.100.0/24")))  # exempt below: AuthorizedTcpPorts covers it
+    before = net.allowed()
+
+    result = remediate(document, net, ReplacementTcpPorts=["22", "80", "8080", "80"],
+                       ReplacementUdpPorts=["53", "514"], AuthorizedTcpPorts="8000-9000")
+
+    assert result.status == SUCCESS, result.failure_message
+    assert {as_allowed(entry) for entry in removed(result)} == {
+        ("tcp", 0, 1000, "CidrIpv4", "0.0.0.0/0"), ("udp", 500, 600, "CidrIpv6", "::/0")}
+    # 22 is already open as its own rule; 8080 and 53 lay outside the revoked ranges.
+    assert [(as_allowed(entry), entry["Description"]) for entry in added(result)] == [
+        (("tcp", 80, 80, "CidrIpv4", "0.0.0.0/0"), "legacy"), (("udp", 514, 514, "CidrIpv6", "::/0"), "")]
+    assert net.allowed() == before - {as_allowed(entry) for entry in removed(result)} | {
+        ("tcp", 80, 80, "CidrIpv4", "0.0.0.0/0"), ("udp", 514, 514, "CidrIpv6", "::/0")}
+    assert net.rules()[added(result)[0]["SecurityGroupRuleId"]][5] == "legacy"
+
+
+def test_replacements_go_in_first_and_the_range_first_only_when_the_group_is_full(document, net, monkeypatch):
+    # 59 single ports and one range: moto, like AWS, allows 60 inbound rules in a VPC group.
+    net.allow(*[tcp(port, port, IpRanges=cidrs("10.1.0.0/16")) for port in range(30000, 30059)])
+    net.allow(tcp(1000, 2000, IpRanges=cidrs("0.0.0.0/0")))
+    interceptor = ClientInterceptor(monkeypatch)
+
+    result = remediate(document, net, ReplacementTcpPorts=["1433"])
+
+    assert result.status == SUCCESS, result.failure_message
+    assert interceptor.operations("ec2")[-5:] == ["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                                                  "AuthorizeSecurityGroupIngress", "DescribeSecurityGroups",
+                                                  "DescribeSecurityGroupRules"]
+    assert ("tcp", 1433, 1433, "CidrIpv4", "0.0.0.0/0") in net.allowed()
+    assert len(net.rules()) == 60
+
+
+def test_with_room_replacements_are_authorized_before_the_range_is_revoked(document, net, monkeypatch):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
+    interceptor = ClientInterceptor(monkeypatch)
+
+    assert remediate(document, net, ReplacementTcpPorts=["443"]).status == SUCCESS
+    assert interceptor.operations("ec2") == ["DescribeSecurityGroups", "DescribeSecurityGroupRules",
+                                             "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                                             "DescribeSecurityGroups", "DescribeSecurityGroupRules"]
+
+
+# --- dry run, idempotence, failures -------------------------------------------------------------------------
+
+def test_dry_run_reports_and_changes_nothing(document, net):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")), tcp(80, 80, IpRanges=cidrs("10.0.0.0/8")))
+    before = net.rules()
+
+    result = remediate(document, net, DryRun="true", ReplacementTcpPorts=["443"])
+
+    assert result.status == SUCCESS, result.failure_message
+    assert net.rules() == before
+    range_id = next(rule_id for rule_id, view in before.items() if view[2] == 65535)
+    assert removed(result) == [{"SecurityGroupRuleId": range_id, "IpProtocol": "tcp", "FromPort": 0,
+                                "ToPort": 65535, "CidrIpv4": "0.0.0.0/0", "Description": ""}]
+    assert added(result) == [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv4": "0.0.0.0/0",
+                              "Description": ""}]  # no rule id: the rule does not exist
+
+
+def test_a_second_run_changes_nothing_and_succeeds(document, net, monkeypatch):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")), udp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
+    first = remediate(document, net, ReplacementTcpPorts=["443"], ReplacementUdpPorts=["53"])
+    assert first.status == SUCCESS and len(removed(first)) == 2 and len(added(first)) == 2
+    after_first = net.rules()
+    interceptor = ClientInterceptor(monkeypatch)
+
+    second = remediate(document, net, ReplacementTcpPorts=["443"], ReplacementUdpPorts=["53"])
+
+    assert (second.status, removed(second), added(second)) == (SUCCESS, [], [])
+    assert net.rules() == after_first
+    assert interceptor.operations("ec2") == ["DescribeSecurityGroups", "DescribeSecurityGroupRules"]
+
+
+def test_a_deleted_group_fails_clearly(document, net):
+    net.ec2.delete_security_group(GroupId=net.group_id)
+
+    result = remediate(document, net)
+
+    assert result.status == FAILED
+    assert f"security group {net.group_id} does not exist (InvalidGroup.NotFound)" in result.failure_message
+
+
+def test_a_group_still_non_compliant_after_the_change_fails(document, net, monkeypatch):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
+    interceptor = ClientInterceptor(monkeypatch)
+
+    def ignore_revocations(client):  # the call "succeeds" and nothing changes, as under a racing change
+        stubber = OperationStubber(client, "RevokeSecurityGroupIngress")
+        stubber.add_response("revoke_security_group_ingress", {"Return": True})
+        stubber.activate()
+
+    interceptor.on_create["ec2"] = [ignore_revocations]
+    result = remediate(document, net)
+
+    assert result.status == FAILED
+    assert (f"security group {net.group_id} still opens inbound port ranges after remediation: "
+            "tcp 0-65535 from 0.0.0.0/0") in result.failure_message
+
+
+@pytest.mark.parametrize("parameters, message", [
+    ({"MaxPorts": "0"}, "parameter MaxPorts (rule parameter maxPorts): '0' is not an integer >= 1"),
+    ({"AuthorizedTcpPorts": "443,70000"}, "parameter AuthorizedTcpPorts (rule parameter authorizedTcpPorts): "
+                                          "'443,70000' is invalid: port 70000 is over 65535"),
+    ({"AuthorizedUdpPorts": "2000-1000"}, "parameter AuthorizedUdpPorts (rule parameter authorizedUdpPorts): "
+                                          "'2000-1000' is invalid: range '2000-1000' is reversed"),
+    ({"SourceScope": "galaxy"}, "parameter SourceScope (rule parameter sourceScope): 'galaxy' is not one of any, "
+                                "public, world"),
+    ({"ReplacementTcpPorts": ["80", "99999"]}, "parameter ReplacementTcpPorts: port 99999 is over 65535"),
+])
+def test_invalid_values_fail_naming_the_parameter_and_change_nothing(document, net, parameters, message):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
+    before = net.rules()
+
+    result = remediate(document, net, **parameters)
+
+    assert result.status == FAILED
+    assert message in result.failure_message
+    assert net.rules() == before
+
+
+@pytest.mark.parametrize("parameters, name", [
+    ({"MaxPorts": "abc"}, "MaxPorts"), ({"SourceScope": "any;drop"}, "SourceScope"),
+    ({"ReplacementUdpPorts": ["dns"]}, "ReplacementUdpPorts"), ({"DryRun": "maybe"}, "DryRun"),
+    ({"SecurityGroupId": "sg-XYZ"}, "SecurityGroupId"), ({"AuthorizedTcpPorts": "443;rm"}, "AuthorizedTcpPorts"),
+])
+def test_values_outside_the_allowed_patterns_never_start(document, net, parameters, name):
+    with pytest.raises(ParameterError, match=f"parameter {name}:"):
+        remediate(document, net, **parameters)
+
+
+# --- pagination and retries ---------------------------------------------------------------------------------
+
+PAGE = 2  # rules per page in the paginated fake
+
+
+@pytest.fixture
+def paged(monkeypatch):
+    """moto answers DescribeSecurityGroupRules in one page; split its answers into pages of PAGE with NextToken,
+    as AWS does, for every EC2 client the script creates. Returns the request parameters seen."""
+    real_client = boto3.client
+    interceptor = ClientInterceptor(monkeypatch)
+    requests: list[dict] = []
+    configs: list = []
+
+    def attach(client):
+        reader = real_client("ec2", region_name=REGION)
+        configs.append(client.meta.config)
+
+        def remember(params, **_):
+            requests.append(dict(params))
+
+        def answer(**_):
+            params = requests[-1]
+            rules = reader.describe_security_group_rules(Filters=params["Filters"])["SecurityGroupRules"]
+            start = int(params.get("NextToken") or 0)
+            page = {"SecurityGroupRules": rules[start:start + PAGE]}
+            if start + PAGE < len(rules):
+                page["NextToken"] = str(start + PAGE)
+            return AWSResponse("https://ec2.amazonaws.com", 200, {}, None), page
+
+        client.meta.events.register("before-parameter-build.ec2.DescribeSecurityGroupRules", remember)
+        client.meta.events.register("before-call.ec2.DescribeSecurityGroupRules", answer)
+
+    interceptor.on_create["ec2"] = [attach]
+    return requests, configs
+
+
+def test_every_page_of_rules_is_read_and_judged(document, net, paged):
+    requests, configs = paged
+    net.allow(*[tcp(first, first + 10, IpRanges=cidrs("0.0.0.0/0")) for first in (100, 200, 300, 400, 500)],
+              tcp(22, 22, IpRanges=cidrs("0.0.0.0/0")), tcp(443, 443, IpRanges=cidrs("0.0.0.0/0")))
+
+    result = remediate(document, net)
+
+    assert result.status == SUCCESS, result.failure_message
+    assert len(removed(result)) == 5
+    assert net.allowed() == {("tcp", 22, 22, "CidrIpv4", "0.0.0.0/0"), ("tcp", 443, 443, "CidrIpv4", "0.0.0.0/0")}
+    # 8 rules (7 inbound, 1 outbound) in pages of 2 before, 3 rules after: 4 + 2 requests.
+    assert len(requests) == 6
+    assert [request.get("NextToken") for request in requests[:4]] == [None, "2", "4", "6"]
+    assert all(request["MaxResults"] == PAGE_SIZE for request in requests)
+    assert [config.retries["mode"] for config in configs] == ["standard"]
+
+
+# --- property -----------------------------------------------------------------------------------------------
+
+PORTS = (0, 1, 22, 53, 80, 443, 1000, 1024, 3389, 8080, 65535)
+SOURCE_CHOICES = ("0.0.0.0/0", "10.0.0.0/8", "8.8.8.0/24", "::/0", "fd00::/8", "prefix-list", "peer")
+
+
+@st.composite
+def permissions(draw):
+    protocol = draw(st.sampled_from(("tcp", "udp", "-1", "icmp")))
+    source = draw(st.sampled_from(SOURCE_CHOICES))
+    if protocol in ("tcp", "udp"):
+        first, last = sorted(draw(st.lists(st.sampled_from(PORTS), min_size=2, max_size=2)))
+    else:
+        first = last = -1
+    return protocol, first, last, source
+
+
+def _source_entry(net: Network, source: str) -> dict:
+    if source == "prefix-list":
+        return {"PrefixListIds": [{"PrefixListId": net.prefix_list_id}]}
+    if source == "peer":
+        return {"UserIdGroupPairs": [{"GroupId": net.peer_id}]}
+    if ":" in source:
+        return {"Ipv6Ranges": [{"CidrIpv6": source}]}
+    return {"IpRanges": [{"CidrIp": source}]}
+
+
+def _covered(rule_view: tuple, before: set[tuple]) -> bool:
+    """Does some rule of before allow everything this rule allows?"""
+    protocol, first, last, key, value = rule_view
+    for b_protocol, b_first, b_last, b_key, b_value in before:
+        if (b_key, b_value) != (key, value):
+            continue
+        if b_protocol == "-1":
+            return True
+        if b_protocol == protocol and (protocol not in ("tcp", "udp") and (b_first, b_last) == (first, last)
+                                       or b_first <= first and last <= b_last):
+            return True
+    return False
+
+
+port_lists = st.lists(st.sampled_from(PORTS), max_size=3).map(lambda ports: [str(port) for port in ports])
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    granted=st.lists(permissions(), min_size=1, max_size=6, unique=True),
+    max_ports=st.sampled_from(("1", "2", "100", "2000")),
+    authorized_tcp=st.sampled_from(("", "443", "1024-65535", "0-65535")),
+    authorized_udp=st.sampled_from(("", "53", "0-65535")),
+    scope=st.sampled_from(("any", "public", "world")),
+    replacement_tcp=port_lists,
+    replacement_udp=port_lists,
+)
+def test_remediation_only_narrows_access_and_leaves_the_group_compliant(
+        document, account, granted, max_ports, authorized_tcp, authorized_udp, scope, replacement_tcp, replacement_udp):
+    parameters = {"MaxPorts": max_ports, "AuthorizedTcpPorts": authorized_tcp, "AuthorizedUdpPorts": authorized_udp,
+                  "SourceScope": scope}
+    net = Network(account)
+    for protocol, first, last, source in granted:
+        net.allow({"IpProtocol": protocol, "FromPort": first, "ToPort": last, **_source_entry(net, source)})
+    before = net.allowed()
+
+    result = remediate(document, net, ReplacementTcpPorts=replacement_tcp, ReplacementUdpPorts=replacement_udp,
+                       **parameters)
+
+    assert result.status == SUCCESS, result.failure_message
+    after = net.allowed()
+    assert all(_covered(view, before) for view in after), after - before
+    assert {as_allowed(entry) for entry in removed(result)} == before - after
+    assert {as_allowed(entry) for entry in added(result)} == after - before
+    described = net.ec2.describe_security_groups(GroupIds=[net.group_id])["SecurityGroups"][0]
+    item = {"resourceType": "AWS::EC2::SecurityGroup", "resourceId": net.group_id,
+            "configurationItemStatus": "OK", "configuration": described}
+    rule_parameters = rule.parse_parameters({"maxPorts": max_ports, "authorizedTcpPorts": authorized_tcp,
+                                             "authorizedUdpPorts": authorized_udp, "sourceScope": scope})
+    assert rule.evaluate(item, rule_parameters).compliance == "COMPLIANT"
