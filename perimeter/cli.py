@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
+import time
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 from perimeter.items import ItemError
 from perimeter.parameters import ParameterError
@@ -31,10 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     scan_parser = commands.add_parser(
         "scan",
-        help="evaluate a Config snapshot offline with the pack's rules",
-        description="Evaluate configuration items offline with exactly the code the rules' Lambdas run.",
+        help="evaluate a Config snapshot offline, or the live account (--live), with the pack's rules",
+        description="Evaluate configuration items, from a file or read from the account with --live, with exactly "
+        "the code the rules' Lambdas run.",
     )
-    scan_parser.add_argument("path", type=Path, help="Config snapshot file, JSON array of items, or one item (.gz accepted)")
+    scan_parser.add_argument(
+        "path", type=Path, nargs="?",
+        help="Config snapshot file, JSON array of items, or one item (.gz accepted); not with --live",
+    )
+    scan_parser.add_argument("--live", action="store_true",
+                             help="read the resources from the AWS account with read-only API calls instead of a file")
+    scan_parser.add_argument("--region", action="append", dest="regions", metavar="R",
+                             help="with --live: scan this region (repeatable); default the profile's")
+    scan_parser.add_argument("--profile", metavar="P", help="with --live: the AWS profile to use")
     scan_parser.add_argument("--rule", action="append", dest="rules", metavar="RULE_ID", help="only this rule (repeatable)")
     scan_parser.add_argument("--parameters", type=Path, metavar="FILE", help='JSON object {rule_id: {name: "value"}}')
     scan_parser.add_argument("--format", choices=("table", "json"), default="table")
@@ -87,18 +99,88 @@ def render_table(findings: list[Finding], rule_ids: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+class Progress:
+    """Counts of items read, redrawn on one stderr line at most ten times a second; only on a terminal.
+
+    A few lines of our own rather than a progress-bar dependency: the live scan pages through the account
+    and never knows the total, so a percentage bar could only pretend; a running count is what is true.
+    """
+
+    def __init__(self, stream=None, interval: float = 0.1):
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval = interval
+        self.counts: Counter = Counter()
+        self._drawn = 0.0
+
+    def track(self, items: Iterable[dict]) -> Iterator[dict]:
+        try:
+            for item in items:
+                if self.enabled:
+                    self.counts[(item.get("awsRegion"), item.get("resourceType"))] += 1
+                    if time.monotonic() - self._drawn >= self.interval:
+                        self._draw()
+                yield item
+        finally:
+            if self.enabled and self._drawn:
+                self.stream.write("\r\033[K")  # leave the terminal as it was
+                self.stream.flush()
+
+    def _draw(self) -> None:
+        self._drawn = time.monotonic()
+        parts = [f"{region} {kind.rsplit('::', 1)[-1]} {count}" for (region, kind), count in self.counts.items()]
+        self.stream.write("\r\033[Kscanning: " + ", ".join(parts))
+        self.stream.flush()
+
+
+def _items(arguments: argparse.Namespace, rules: list) -> Iterable[dict]:
+    if not arguments.live:
+        if arguments.path is None:
+            raise UsageError("the following arguments are required: path (or --live) (see 'perimeter scan --help')")
+        if arguments.regions or arguments.profile:
+            raise UsageError("--region and --profile need --live (see 'perimeter scan --help')")
+        return read_items(arguments.path)
+    if arguments.path is not None:
+        raise UsageError("PATH is not allowed with --live (see 'perimeter scan --help')")
+    from perimeter.live import live_items  # boto3 is imported only for a live scan
+
+    resource_types = [kind for spec in rules for kind in spec.resource_types]
+    return Progress().track(live_items(resource_types, arguments.regions or (), arguments.profile))
+
+
 def run_scan(arguments: argparse.Namespace) -> int:
     rules = [_rule(rule_id) for rule_id in dict.fromkeys(arguments.rules)] if arguments.rules else list(all_rules())
     parameters = _read_parameters(arguments.parameters)
-    try:
-        findings = list(scan(read_items(arguments.path), rules, parameters))
-    except (ScanInputError, ItemError, ParameterError) as error:
-        raise UsageError(str(error)) from None
-    if arguments.format == "json":
-        print(json.dumps([finding._asdict() for finding in findings], indent=2))
-    else:
-        print(render_table(findings, [spec.rule_id for spec in rules]))
-    return EXIT_FINDINGS if any(f.complianceType == NON_COMPLIANT for f in findings) else EXIT_CLEAN
+    # JSON goes to a spool file as it is made, so memory does not grow with the input, and is copied out only
+    # once the whole input is judged: bad input still prints nothing but the error.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        try:
+            findings = scan(_items(arguments, rules), rules, parameters)
+            if arguments.format == "json":
+                non_compliant = write_json(findings, spool)
+            else:
+                findings = list(findings)
+                non_compliant = any(f.complianceType == NON_COMPLIANT for f in findings)
+        except (ScanInputError, ItemError, ParameterError) as error:  # perimeter.live.LiveScanError included
+            raise UsageError(str(error)) from None
+        if arguments.format == "json":
+            spool.seek(0)
+            shutil.copyfileobj(spool, sys.stdout)
+        else:
+            print(render_table(findings, [spec.rule_id for spec in rules]))
+    return EXIT_FINDINGS if non_compliant else EXIT_CLEAN
+
+
+def write_json(findings: Iterable[Finding], stream) -> bool:
+    """A JSON array of findings, one per line, written as they come; True when any is NON_COMPLIANT."""
+    non_compliant = False
+    separator = "[\n  "
+    for finding in findings:
+        stream.write(separator + json.dumps(finding._asdict()))
+        separator = ",\n  "
+        non_compliant = non_compliant or finding.complianceType == NON_COMPLIANT
+    stream.write("[]\n" if separator == "[\n  " else "\n]\n")
+    return non_compliant
 
 
 def main(argv: Sequence[str] | None = None) -> int:

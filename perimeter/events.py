@@ -7,6 +7,7 @@ working and turns the truly malformed ones into an EventError that says what is 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 CHANGE = "ConfigurationItemChangeNotification"
@@ -38,6 +39,32 @@ def _decode_object(event: dict, field: str, empty_means: str | None) -> dict:
     return decoded
 
 
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _check_item(item: dict, where: str, *, capture_time_required: bool) -> dict:
+    """The fields rdklib and PutEvaluations read from the event's item, checked so that a malformed
+    item is an EventError naming the field rather than a KeyError (or a rejected PutEvaluations) later."""
+    for name in ("resourceType", "resourceId"):
+        if not _text(item.get(name)):
+            raise EventError(f"{where}.{name} is missing or not a non-empty string")
+    capture_time = item.get("configurationItemCaptureTime")
+    if capture_time is not None or capture_time_required:
+        try:  # PutEvaluations' OrderingTimestamp is this time: it must be one
+            datetime.fromisoformat(capture_time)
+        except (TypeError, ValueError):
+            raise EventError(
+                f"{where}.configurationItemCaptureTime {capture_time!r} is not an ISO 8601 time"
+            ) from None
+    status = item.get("configurationItemStatus")
+    if status is None:  # as perimeter.items reads it; rdklib would raise KeyError
+        return {**item, "configurationItemStatus": "OK"}
+    if not isinstance(status, str):
+        raise EventError(f"{where}.configurationItemStatus {status!r} is not a string")
+    return item
+
+
 def normalise_event(event: Any) -> dict:
     """A copy of the event that rdklib can read; EventError when it cannot be made one."""
     if not isinstance(event, dict):
@@ -46,10 +73,18 @@ def normalise_event(event: Any) -> dict:
     message_type = invoking.get("messageType")
     if message_type not in MESSAGE_TYPES:
         raise EventError(f"invokingEvent.messageType {message_type!r} is not one of {', '.join(MESSAGE_TYPES)}")
-    if message_type == CHANGE and not isinstance(invoking.get("configurationItem"), dict):
-        raise EventError("invokingEvent.configurationItem is missing from a change notification")
-    if message_type == OVERSIZED and not isinstance(invoking.get("configurationItemSummary"), dict):
-        raise EventError("invokingEvent.configurationItemSummary is missing from an oversized notification")
+    if message_type == CHANGE:
+        if not isinstance(invoking.get("configurationItem"), dict):
+            raise EventError("invokingEvent.configurationItem is missing from a change notification")
+        invoking["configurationItem"] = _check_item(
+            invoking["configurationItem"], "invokingEvent.configurationItem", capture_time_required=True
+        )
+    if message_type == OVERSIZED:
+        if not isinstance(invoking.get("configurationItemSummary"), dict):
+            raise EventError("invokingEvent.configurationItemSummary is missing from an oversized notification")
+        _check_item(
+            invoking["configurationItemSummary"], "invokingEvent.configurationItemSummary", capture_time_required=False
+        )
     parameters = _decode_object(event, "ruleParameters", empty_means="{}")
     if not isinstance(event.get("resultToken"), str) or not event["resultToken"]:
         raise EventError("event field resultToken is missing")

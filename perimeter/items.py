@@ -80,6 +80,8 @@ def field(entry: dict, camel: str) -> Any:
 def not_applicable_reason(item: dict, resource_types: Iterable[str]) -> str | None:
     """Why Config would not evaluate this item, or None when it should be evaluated."""
     status = item.get("configurationItemStatus", "OK")
+    if not isinstance(status, str):  # a list or an object would not even hash
+        raise ItemError(f"{describe(item)}: configurationItemStatus {status!r} is not a string")
     if status in GONE_STATUSES:
         return f"Resource status is {status}"
     if status not in EVALUATED_STATUSES:

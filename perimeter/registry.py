@@ -60,8 +60,8 @@ class RuleSpec:
         reason = not_applicable_reason(item, self.resource_types)
         if not reason and left_scope:
             reason = LEFT_SCOPE_REASON
-        if reason:
-            return Verdict(NOT_APPLICABLE, reason)
+        if reason:  # the reason may quote a resource type of any length
+            return Verdict(NOT_APPLICABLE, fit(reason))
         configuration_of(item)  # an evaluated item without configuration is malformed, not compliant
         try:
             verdict = self.module.evaluate(item, parameters)

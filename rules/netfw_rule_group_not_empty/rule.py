@@ -90,8 +90,13 @@ def complete_item(item: dict, client_factory) -> dict:
     group = _rule_group(item)
     if group.has_rules_source:
         return item
+    if isinstance(group.arn, str) and group.arn:
+        request = {"RuleGroupArn": group.arn}
+    elif isinstance(group.name, str) and group.name:
+        request = {"RuleGroupName": group.name, "Type": group.type}
+    else:  # botocore would refuse the request with a multi-line ParamValidationError
+        raise ItemError(f"{describe(item)}: no rulesSource, and neither a rule group ARN nor a name to read it with")
     client = client_factory.build_client("network-firewall")
-    request = {"RuleGroupArn": group.arn} if group.arn else {"RuleGroupName": group.name, "Type": group.type}
     try:
         response = client.describe_rule_group(**request)
     except client.exceptions.ResourceNotFoundException:

@@ -9,8 +9,6 @@ unless a remaining rule already allows them. The group is then read and judged a
 """
 from __future__ import annotations
 
-import dataclasses
-
 from botocore.exceptions import ClientError
 
 from perimeter.parameters import ParameterError
@@ -52,7 +50,7 @@ def handler(events, context):
             raise RuntimeError(f"security group {group_id} still opens inbound port ranges after remediation: "
                                f"{'; '.join(permission.label() for permission in still)}")
         rule_ids = {_key(permission): permission.rule_id for permission in group.ingress}
-        additions = [dataclasses.replace(added, rule_id=rule_ids.get(_key(added))) for added in additions]
+        additions = [added._replace(rule_id=rule_ids.get(_key(added))) for added in additions]
     return {"Removed": [entry(removed, owners) for removed in removals],
             "Added": [entry(added, owners) for added in additions]}
 

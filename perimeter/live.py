@@ -1,0 +1,310 @@
+"""Live scan: configuration items built from read-only API calls, in the notification shape the Lambdas receive.
+
+Calls (and nothing else): ``sts:GetCallerIdentity`` once; per region ``ec2:DescribeSecurityGroups`` (paginated,
+``MaxResults`` 1000), ``network-firewall:ListFirewallPolicies`` + ``DescribeFirewallPolicy`` and
+``ListRuleGroups`` (``Scope`` ACCOUNT) + ``DescribeRuleGroup``, each only when a selected rule evaluates that
+resource type. Items are yielded one at a time as pages arrive, so memory does not grow with the account.
+
+The items carry Config's camelCase spelling, converted from the APIs' PascalCase with botocore's own output
+shapes (member names get a lower-case first letter; map keys such as rule-variable names and tag keys are
+data and stay as they are; timestamps become ISO 8601 text). The core models read PascalCase too, but an
+item in the exact recorded shape is what the Lambdas see, what ``--format json`` consumers and any future
+rule reading a field directly expect, and what a snapshot written from these items scans identically. The
+one place a plain conversion would differ from Config is the security group's ``IpRanges``: Config records
+them as ``ipv4Ranges`` objects plus the legacy ``ipRanges`` list of CIDR strings, and so do we.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from perimeter.scan import ScanInputError
+
+SECURITY_GROUP = "AWS::EC2::SecurityGroup"
+FIREWALL_POLICY = "AWS::NetworkFirewall::FirewallPolicy"
+RULE_GROUP = "AWS::NetworkFirewall::RuleGroup"
+SECURITY_GROUP_PAGE_SIZE = 1000  # DescribeSecurityGroups' MaxResults ceiling
+CLIENT_CONFIG = Config(retries={"mode": "standard"})  # throttling and 5xx retried with backoff, bounded
+
+# The IAM action of every call the live scan makes (README: "Scanning a live account").
+ACTIONS = {
+    "GetCallerIdentity": "sts:GetCallerIdentity",
+    "DescribeSecurityGroups": "ec2:DescribeSecurityGroups",
+    "ListFirewallPolicies": "network-firewall:ListFirewallPolicies",
+    "DescribeFirewallPolicy": "network-firewall:DescribeFirewallPolicy",
+    "ListRuleGroups": "network-firewall:ListRuleGroups",
+    "DescribeRuleGroup": "network-firewall:DescribeRuleGroup",
+}
+_EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
+_REJECTED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure", "SignatureDoesNotMatch"})
+
+
+class LiveScanError(ScanInputError):
+    """The live scan cannot go on: credentials, region, permissions or the API. One line saying what to do."""
+
+
+# --- shapes -------------------------------------------------------------------------------------------
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def config_timestamp(value: datetime) -> str:
+    """``2026-11-20T10:15:42.123Z``, as Config writes times."""
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def camel_case(value: Any, shape) -> Any:
+    """A botocore-parsed value in Config's spelling, walking its botocore shape."""
+    if shape is None or value is None:
+        return value
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        return {
+            _lower_first(name): camel_case(member, shape.members.get(name))
+            for name, member in value.items()
+            if name != "ResponseMetadata"
+        }
+    if kind == "list" and isinstance(value, list):
+        return [camel_case(member, shape.member) for member in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: camel_case(member, shape.value) for key, member in value.items()}
+    if kind == "timestamp" and isinstance(value, datetime):
+        return config_timestamp(value)
+    return value
+
+
+def _output_shape(client, operation: str):
+    return client.meta.service_model.operation_model(operation).output_shape
+
+
+def _tag_dict(tags: Any) -> dict:
+    return {tag["Key"]: tag.get("Value", "") for tag in tags or [] if isinstance(tag, dict) and "Key" in tag}
+
+
+def _item(
+    resource_type: str,
+    resource_id: str,
+    *,
+    name: str | None,
+    arn: str,
+    region: str,
+    account: str,
+    zone: str,
+    configuration: dict,
+    tags: dict,
+    relationships: list,
+) -> dict:
+    captured = datetime.now(timezone.utc)
+    return {
+        "configurationItemVersion": "1.3",
+        "configurationItemCaptureTime": config_timestamp(captured),
+        "configurationStateId": int(captured.timestamp() * 1000),
+        "awsAccountId": account,
+        "configurationItemStatus": "OK",
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        "resourceName": name,
+        "ARN": arn,
+        "awsRegion": region,
+        "availabilityZone": zone,
+        "configurationStateMd5Hash": "",
+        "resourceCreationTime": None,
+        "tags": tags,
+        "relatedEvents": [],
+        "relationships": relationships,
+        "configuration": configuration,
+        "supplementaryConfiguration": {},
+    }
+
+
+# --- readers: one per resource type -------------------------------------------------------------------
+
+
+class _Region:
+    """What every reader of one region needs."""
+
+    def __init__(self, session: boto3.Session, region: str, account: str):
+        self.session = session
+        self.name = region
+        self.account = account
+        self.partition = session.get_partition_for_region(region)
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, region_name=self.name, config=CLIENT_CONFIG)
+        return self._clients[service]
+
+
+def security_group_configuration(group: dict, shape) -> dict:
+    """One DescribeSecurityGroups entry as Config records it (see the module docstring)."""
+    configuration = camel_case(group, shape)
+    for direction in ("ipPermissions", "ipPermissionsEgress"):
+        permissions = configuration.get(direction) or []
+        for permission in permissions:
+            ipv4 = permission.pop("ipRanges", None) or []
+            permission["ipv4Ranges"] = ipv4
+            permission["ipRanges"] = [entry["cidrIp"] for entry in ipv4 if "cidrIp" in entry]
+            for listed in ("ipv6Ranges", "prefixListIds", "userIdGroupPairs"):
+                permission.setdefault(listed, [])
+        configuration[direction] = permissions
+    return configuration
+
+
+def security_group_items(region: _Region) -> Iterator[dict]:
+    ec2 = region.client("ec2")
+    shape = _output_shape(ec2, "DescribeSecurityGroups").members["SecurityGroups"].member
+    pages = ec2.get_paginator("describe_security_groups").paginate(
+        PaginationConfig={"PageSize": SECURITY_GROUP_PAGE_SIZE}
+    )
+    for page in pages:
+        for group in page.get("SecurityGroups", []):
+            group_id = group["GroupId"]
+            vpc_id = group.get("VpcId")
+            vpc = {"resourceId": vpc_id, "resourceName": None, "resourceType": "AWS::EC2::VPC"}
+            relationships = [{**vpc, "name": "Is contained in Vpc"}] if vpc_id else []
+            yield _item(
+                SECURITY_GROUP,
+                group_id,
+                name=group.get("GroupName"),
+                arn=f"arn:{region.partition}:ec2:{region.name}:{region.account}:security-group/{group_id}",
+                region=region.name,
+                account=region.account,
+                zone="Not Applicable",
+                configuration=security_group_configuration(group, shape),
+                tags=_tag_dict(group.get("Tags")),
+                relationships=relationships,
+            )
+
+
+def _firewall_items(
+    region: _Region, resource_type: str, list_operation: str, list_key: str, list_arguments: dict,
+    describe_operation: str, arn_parameter: str, response_key: str,
+) -> Iterator[dict]:
+    client = region.client("network-firewall")
+    shape = _output_shape(client, describe_operation)
+    describe = getattr(client, botocore.xform_name(describe_operation))
+    for page in client.get_paginator(botocore.xform_name(list_operation)).paginate(**list_arguments):
+        for entry in page.get(list_key, []):
+            try:
+                response = describe(**{arn_parameter: entry["Arn"]})
+            except client.exceptions.ResourceNotFoundException:
+                continue  # deleted between the list and the describe: no longer there to judge
+            tags = _tag_dict(response.get(response_key, {}).get("Tags"))
+            yield _item(
+                resource_type,
+                entry["Arn"],
+                name=entry.get("Name"),
+                arn=entry["Arn"],
+                region=region.name,
+                account=region.account,
+                zone="Regional",
+                configuration=camel_case(response, shape),
+                tags=tags,
+                relationships=[],
+            )
+
+
+def firewall_policy_items(region: _Region) -> Iterator[dict]:
+    return _firewall_items(
+        region, FIREWALL_POLICY, "ListFirewallPolicies", "FirewallPolicies", {},
+        "DescribeFirewallPolicy", "FirewallPolicyArn", "FirewallPolicyResponse",
+    )
+
+
+def rule_group_items(region: _Region) -> Iterator[dict]:
+    return _firewall_items(
+        region, RULE_GROUP, "ListRuleGroups", "RuleGroups", {"Scope": "ACCOUNT"},
+        "DescribeRuleGroup", "RuleGroupArn", "RuleGroupResponse",
+    )
+
+
+READERS: dict[str, Callable[[_Region], Iterator[dict]]] = {
+    SECURITY_GROUP: security_group_items,
+    FIREWALL_POLICY: firewall_policy_items,
+    RULE_GROUP: rule_group_items,
+}
+
+
+# --- the scan -----------------------------------------------------------------------------------------
+
+
+def live_items(
+    resource_types: Iterable[str], regions: Iterable[str] = (), profile: str | None = None
+) -> Iterator[dict]:
+    """Items of ``resource_types`` in ``regions`` (default: the profile's region), lazily.
+
+    Every credentials, region or API failure is raised as LiveScanError with one line saying what to do.
+    """
+    resource_types = tuple(dict.fromkeys(resource_types))
+    unreadable = [kind for kind in resource_types if kind not in READERS]
+    if unreadable:
+        raise LiveScanError(f"the live scan cannot read {', '.join(unreadable)} yet; scan a Config snapshot instead")
+    region_name = None
+    try:
+        session = boto3.Session(profile_name=profile)
+        regions = list(dict.fromkeys(regions)) or [session.region_name]
+        if not regions[0]:
+            raise botocore.exceptions.NoRegionError()
+        region_name = regions[0]
+        sts = session.client("sts", region_name=region_name, config=CLIENT_CONFIG)
+        account = sts.get_caller_identity()["Account"]
+        for region_name in regions:
+            region = _Region(session, region_name, account)
+            for resource_type in resource_types:
+                yield from READERS[resource_type](region)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise LiveScanError(" ".join(explain(error, region_name, profile).split())) from error  # one line
+
+
+def explain(error: Exception, region: str | None, profile: str | None) -> str:
+    """One line for a credentials, region, permission or API failure."""
+    where = f" in {region}" if region else ""
+    if isinstance(error, botocore.exceptions.ProfileNotFound):
+        return f"AWS profile '{profile}' not found: check ~/.aws/config (or AWS_CONFIG_FILE) or drop --profile"
+    if isinstance(error, botocore.exceptions.NoRegionError):
+        return "no AWS region: pass --region R, or set AWS_REGION or a region in your AWS profile"
+    if isinstance(error, botocore.exceptions.NoCredentialsError):
+        return (
+            "no AWS credentials found: run 'aws configure' or 'aws sso login', set AWS_PROFILE or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile"
+        )
+    if isinstance(error, botocore.exceptions.PartialCredentialsError):
+        return f"incomplete AWS credentials: {error}"
+    refresh_errors = (
+        botocore.exceptions.TokenRetrievalError,
+        botocore.exceptions.SSOError,
+        botocore.exceptions.CredentialRetrievalError,
+    )
+    if isinstance(error, refresh_errors):
+        return f"AWS credentials could not be refreshed ({error}): run 'aws sso login' (or renew them) and retry"
+    if isinstance(error, botocore.exceptions.InvalidRegionError):
+        return f"{error}: pass a region name such as us-east-1"
+    if isinstance(error, botocore.exceptions.ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        action = ACTIONS.get(error.operation_name, error.operation_name)
+        if code in _EXPIRED:
+            return (
+                f"AWS credentials have expired ({code} calling {action}): renew them (e.g. 'aws sso login') and retry"
+            )
+        if code in _REJECTED:
+            return (
+                f"AWS credentials were rejected ({code} calling {action}): check the access key, or renew the session"
+            )
+        if "AccessDenied" in code or code in ("UnauthorizedOperation", "UnauthorizedAccess"):
+            return (
+                f"access denied: {action}{where} ({code}); the live scan needs the read-only IAM policy in the "
+                "README section 'Scanning a live account'"
+            )
+        return f"AWS error{where}: {action} failed: {code}: {message}"
+    if isinstance(error, botocore.exceptions.ConnectionError):
+        return f"cannot reach AWS{where}: {error}; check the network, the proxy and the region name"
+    return f"AWS error{where}: {error}"
