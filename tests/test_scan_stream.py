@@ -5,7 +5,10 @@ import gzip
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import perimeter.scan as scan_module
 from perimeter.scan import ScanInputError, read_items
 
 
@@ -48,3 +51,49 @@ def test_numbers_are_plain_python_numbers(tmp_path):
     path.write_text('[{"configurationStateId": 1763633742123, "ratio": 0.5}]')
 
     assert list(read_items(path)) == [{"configurationStateId": 1763633742123, "ratio": 0.5}]
+
+
+# Any JSON value an item may hold: the decoder must give exactly what json.loads gives, wherever the
+# reading window happens to cut the text (numbers, escapes, multi-byte characters, nesting).
+_scalars = st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False) | st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20
+)
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None, database=None, derandomize=True)
+@given(
+    items=st.lists(st.dictionaries(st.text(max_size=8), _values, max_size=5), max_size=6),
+    before=st.dictionaries(st.sampled_from(["fileVersion", "configSnapshotId", "x"]), _values, max_size=2),
+    chunk=st.integers(1, 64),
+    indent=st.sampled_from([None, 1, "\t"]),
+    as_array=st.booleans(),
+)
+def test_streamed_items_equal_json_loads_for_any_window(tmp_path_factory, items, before, chunk, indent, as_array):
+    document = items if as_array else {**before, "configurationItems": items, "after": before}
+    path = tmp_path_factory.mktemp("stream") / "items.json"
+    path.write_text(json.dumps(document, indent=indent, ensure_ascii=False), encoding="utf-8")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan_module, "_CHUNK", chunk)
+        streamed = list(read_items(path))
+
+    assert streamed == items
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)
+@given(cut=st.integers(0, 400), chunk=st.integers(1, 32))
+def test_any_truncation_is_a_clean_error_never_a_wrong_item(tmp_path_factory, cut, chunk):
+    items = [{"resourceId": f"sg-{n}", "configuration": {"ports": [n, n + 1.5], "name": "é\\\"x"}} for n in range(6)]
+    text = json.dumps({"fileVersion": "1.0", "configurationItems": items})
+    path = tmp_path_factory.mktemp("cut") / "items.json"
+    path.write_text(text[: min(cut, len(text) - 1)], encoding="utf-8")
+
+    streamed = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan_module, "_CHUNK", chunk)
+        with pytest.raises(ScanInputError):
+            for item in read_items(path):
+                streamed.append(item)
+
+    assert streamed == items[: len(streamed)]

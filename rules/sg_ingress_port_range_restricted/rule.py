@@ -116,7 +116,7 @@ _SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the w
 
 
 def evaluate(item: dict, parameters: Parameters) -> Verdict:
-    group = security_group_from_configuration(configuration_of(item))
+    group = security_group_from_configuration(configuration_of(item), egress=False)  # egress is out of scope
     offenders = offending_permissions(group, parameters)
     if not offenders:
         return Verdict(
