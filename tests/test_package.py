@@ -1,0 +1,135 @@
+"""The Lambda artifact: deterministic, complete (core, rules, rdklib), without what the runtime provides,
+and every function's handler importable from it with nothing but the Lambda Python runtime's own packages."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from perimeter import package
+from perimeter.registry import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+# What the Lambda Python runtime provides besides the standard library: boto3, botocore and their dependencies.
+RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+FUNCTION_TEMPLATES = ("perimeter.yaml", "organization/central.yaml")
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory) -> Path:
+    return package.build(tmp_path_factory.mktemp("artifact") / "perimeter-lambda.zip")
+
+
+def test_two_builds_are_byte_identical(artifact, tmp_path):
+    again = package.build(tmp_path / "again.zip")
+
+    assert again.read_bytes() == artifact.read_bytes()
+
+
+def test_entries_are_sorted_with_fixed_timestamps_and_modes(artifact):
+    with zipfile.ZipFile(artifact) as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+
+    assert names == sorted(names)
+    assert {info.date_time for info in infos} == {package.FIXED_DATE_TIME}
+    assert {info.external_attr >> 16 for info in infos} == {package.FILE_MODE}
+    assert {info.create_system for info in infos} == {3}
+
+
+def test_holds_core_rules_and_rdklib_but_not_what_the_runtime_provides(artifact):
+    with zipfile.ZipFile(artifact) as archive:
+        names = set(archive.namelist())
+    tops = {name.split("/")[0] for name in names}
+
+    assert {"perimeter/__init__.py", "perimeter/rule.py", "rules/__init__.py", "rdklib/__init__.py",
+            "rdklib/evaluator.py"} <= names
+    assert any(name.endswith("dist-info/licenses/LICENSE") for name in names)
+    for spec in all_rules():
+        assert f"rules/{spec.folder.name}/handler.py" in names
+        assert f"rules/{spec.folder.name}/parameters.json" in names  # the registry reads it at import
+    assert not tops & {"boto3", "botocore", "rdklibtest", "yaml"}
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+
+
+def handlers() -> list[str]:
+    found = []
+    for relative in FUNCTION_TEMPLATES:
+        template = yaml.safe_load((ROOT / "templates" / relative).read_text(encoding="utf-8"))
+        found += [r["Properties"]["Handler"] for r in template["Resources"].values()
+                  if r["Type"] == "AWS::Lambda::Function"]
+    return sorted(set(found))
+
+
+def runtime_path(directory: Path) -> Path:
+    """A folder holding only the runtime's packages (symlinks into this environment)."""
+    directory.mkdir()
+    for name in RUNTIME_MODULES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin, f"{name} is not installed"
+        source = Path(spec.origin)
+        if source.name == "__init__.py":
+            source = source.parent
+        (directory / source.name).symlink_to(source)
+    return directory
+
+
+PROBE = r"""
+import importlib, json, sys
+artifact = sys.argv[1]
+result = {}
+for handler in sys.argv[2:]:
+    module_name, _, function_name = handler.rpartition(".")
+    module = importlib.import_module(module_name)
+    function = getattr(module, function_name)
+    rdklib = sys.modules["rdklib"]
+    result[handler] = {
+        "module_file": module.__file__,
+        "rdklib_file": rdklib.__file__,
+        "callable": callable(function),
+        "rule_id": function.spec.rule_id,
+    }
+print(json.dumps(result))
+"""
+
+
+def test_every_functions_handler_resolves_to_a_lambda_handler_in_the_zip(artifact, tmp_path):
+    names = handlers()
+    assert len(names) == len(all_rules())
+    # Lambda extracts the zip into /var/task and puts it first on sys.path: do the same.
+    task = tmp_path / "task"
+    with zipfile.ZipFile(artifact) as archive:
+        archive.extractall(task)
+    runtime = runtime_path(tmp_path / "runtime")
+    # -S: no site-packages, so nothing of this environment but the runtime's packages; a cwd outside the repo.
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", PROBE, str(task), *names],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{task}{os.pathsep}{runtime}",
+             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    found = json.loads(result.stdout)
+    for handler in names:
+        folder = handler.split(".")[1]
+        info = found[handler]
+        assert info["callable"], handler
+        assert info["module_file"] == f"{task}/rules/{folder}/handler.py"
+        assert info["rdklib_file"].startswith(f"{task}/rdklib/")
+        assert info["rule_id"] == folder.replace("_", "-")
+
+
+def test_package_command_writes_the_zip(tmp_path, capsys):
+    output = tmp_path / "build" / "perimeter-lambda.zip"
+
+    assert package.main(["--output", str(output)]) == 0
+    assert zipfile.is_zipfile(output)
+    assert "files" in capsys.readouterr().out

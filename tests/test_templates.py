@@ -1,0 +1,582 @@
+"""The generated templates: up to date, lint-clean, least privilege, and wired to the rules and runbooks they render.
+
+cfn-lint (test extras) and checkov (its own virtual environment, build/checkov-venv, installed by `make test`) each
+run once over the whole template set. The conformance pack bodies are files of their own, so linting the files lints
+each body as a template of its own.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import botocore.session
+import pytest
+import yaml
+from botocore import xform_name
+
+from perimeter import templates
+from perimeter.registry import all_rules
+from perimeter.runbooks import core_modules, render_runbook
+from perimeter.templates import (
+    ACCOUNT_PACK, ACCOUNT_STACK, AUTOMATION_ROLE, BUILDERS, MAX_PACK_BODY_BYTES, MAX_PACK_PARAMETERS, ORG_CENTRAL,
+    ORG_MEMBER, ORG_PACK, PACK_FILES, RESOURCE_ID, RULE_VALUE, TEMPLATE_VALUE, TemplateError, logical_id,
+    map_remediation_parameters,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+CHECKOV_CONFIG = TEMPLATES / ".checkov.yaml"
+CHECKOV = Path(os.environ.get("PERIMETER_CHECKOV", ROOT / "build" / "checkov-venv" / "bin" / "checkov"))
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+POLICIES_JSON = Path(__import__("cfnlint").__file__).parent / "data" / "AdditionalSpecs" / "Policies.json"
+SPECS = all_rules()
+IDS = [spec.rule_id for spec in SPECS]
+RULE_TEMPLATES = (ACCOUNT_STACK, ACCOUNT_PACK, ORG_PACK)
+READ_PREFIXES = ("Describe", "Get", "List")
+
+
+@lru_cache(maxsize=None)
+def load(relative: str) -> dict:
+    return yaml.safe_load((TEMPLATES / relative).read_text(encoding="utf-8"))
+
+
+def resources(relative: str, kind: str) -> dict[str, dict]:
+    return {name: r for name, r in load(relative)["Resources"].items() if r["Type"] == kind}
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def unwrap_if(value):
+    """The value of a ``Fn::If [cond, value, AWS::NoValue]`` (or the value itself)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        return value["Fn::If"][1]
+    return value
+
+
+# --- generated and committed ------------------------------------------------------------------------------
+
+def test_committed_templates_match_the_rule_metadata():
+    rendered = templates.render_all()
+
+    assert set(rendered) == set(BUILDERS)
+    stale = templates.drifted(TEMPLATES, rendered)
+    assert not stale, f"templates drifted from rules/*/parameters.json and runbooks: {stale}; run `make templates`"
+
+
+def test_check_mode_reports_drift(tmp_path, capsys):
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    assert templates.main(["--check", str(tmp_path / "templates")]) == 0
+
+    (tmp_path / "templates" / ORG_MEMBER).write_text("# edited by hand\n", encoding="utf-8")
+
+    assert templates.main(["--check", str(tmp_path / "templates")]) == 1
+    assert ORG_MEMBER in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("relative", PACK_FILES)
+def test_conformance_pack_bodies_fit_config_limits(relative):
+    body = (TEMPLATES / relative).read_bytes()
+    pack = load(relative)
+
+    assert len(body) <= MAX_PACK_BODY_BYTES, f"{relative} is {len(body)} bytes"
+    assert len(pack["Parameters"]) <= MAX_PACK_PARAMETERS
+    # A pack holds Config rules and remediation configurations only: it cannot create functions or documents.
+    assert {r["Type"] for r in pack["Resources"].values()} <= {
+        "AWS::Config::ConfigRule", "AWS::Config::RemediationConfiguration"}
+    assert set(pack) <= {"Parameters", "Conditions", "Resources"}
+
+
+@pytest.mark.parametrize("relative", RULE_TEMPLATES)
+def test_rule_parameters_follow_the_conformance_pack_naming(relative):
+    template = load(relative)
+    for spec in SPECS:
+        rule = template["Resources"][logical_id(spec.rule_id)]
+        inputs = rule["Properties"].get("InputParameters", {})
+        for name, default in spec.parameter_defaults.items():
+            parameter = f"{logical_id(spec.rule_id)}Param{name[0].upper()}{name[1:]}"
+            assert str(template["Parameters"][parameter]["Default"]) == default
+            # Optional parameters: an empty value leaves the parameter out, so the rule's default applies.
+            assert inputs[name] == {"Fn::If": [f"{parameter}IsSet", {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
+
+
+# --- external linters -------------------------------------------------------------------------------------
+
+def test_cfn_lint_finds_nothing_in_any_template_or_pack_body():
+    if not CFN_LINT.is_file():
+        pytest.fail(f"{CFN_LINT} is missing: `make test` installs cfn-lint with the test extras")
+    files = [str(TEMPLATES / relative) for relative in BUILDERS]
+    # Informational findings too (-c I): zero of every level. The only ignore is W3002 on each function's Code,
+    # declared in that resource's Metadata: the local path is what `aws cloudformation package` uploads.
+    result = subprocess.run([str(CFN_LINT), "--format", "parseable", "-c", "I", "--", *files],
+                            capture_output=True, text=True, timeout=240)
+
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_checkov_reports_no_failed_check():
+    if not CHECKOV.is_file():
+        pytest.fail(f"{CHECKOV} is missing: `make test` installs checkov into build/checkov-venv")
+    result = subprocess.run(
+        [str(CHECKOV), "--config-file", str(CHECKOV_CONFIG), "-d", str(TEMPLATES), "--output", "json", "--quiet",
+         "--compact", "--skip-download"],
+        capture_output=True, text=True, timeout=240, cwd=ROOT,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "ERROR"},
+    )
+    assert result.stdout.strip(), f"checkov printed nothing (exit {result.returncode}): {result.stderr[-2000:]}"
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})"
+              for r in reports for c in r.get("results", {}).get("failed_checks", [])]
+    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
+
+    assert not failed, "checkov failed checks:\n" + "\n".join(failed)
+    assert passed > 0, "checkov scanned nothing"
+
+
+def test_every_checkov_skip_is_justified():
+    lines = CHECKOV_CONFIG.read_text(encoding="utf-8").splitlines()
+    skips = [i for i, line in enumerate(lines) if re.match(r"\s*-\s*CKV_", line)]
+
+    assert skips
+    for index in skips:
+        check = lines[index].split("-", 1)[1].strip()
+        assert lines[index - 1].strip().startswith("#"), f"{check} has no justification comment above it"
+        justification = []
+        j = index - 1
+        while j >= 0 and lines[j].strip().startswith("#"):
+            justification.insert(0, lines[j])
+            j -= 1
+        assert check in " ".join(justification), f"the comment above {check} does not name it"
+    for name, resource in resources(ORG_CENTRAL, "AWS::Lambda::Permission").items():
+        for skip in resource["Metadata"]["checkov"]["skip"]:
+            assert len(skip["comment"]) > 40, name
+
+
+# --- IAM ----------------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def action_resource_types() -> dict[str, list]:
+    """service:action (lower case) -> the resource types IAM lets a statement name for it (cfn-lint's data)."""
+    data = json.loads(POLICIES_JSON.read_text(encoding="utf-8"))
+    return {f"{service}:{action}": entry.get("Resources", [])
+            for service, spec in data.items() for action, entry in spec.get("Actions", {}).items()}
+
+
+def all_policy_statements():
+    for relative in BUILDERS:
+        for name, resource in load(relative)["Resources"].items():
+            if resource["Type"] == "AWS::IAM::Role":
+                for inline in resource["Properties"].get("Policies", []):
+                    for statement in inline["PolicyDocument"]["Statement"]:
+                        yield relative, name, statement
+
+
+def test_no_wildcard_actions_and_every_action_exists():
+    known = action_resource_types()
+    seen = 0
+    for relative, name, statement in all_policy_statements():
+        assert "NotAction" not in statement and "NotResource" not in statement, (relative, name)
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            seen += 1
+            assert action != "*" and not action.endswith(":*"), (relative, name, action)
+            assert "*" not in action, (relative, name, action)
+            assert action.lower() in known, f"{relative} {name}: unknown IAM action {action}"
+    assert seen
+
+
+def test_write_actions_are_scoped_to_resource_arns_where_iam_allows():
+    known = action_resource_types()
+    scoped = 0
+    for relative, name, statement in all_policy_statements():
+        actions = as_list(statement["Action"])
+        resources_ = as_list(statement["Resource"])
+        writes = [a for a in actions if not a.split(":")[1].startswith(READ_PREFIXES)]
+        for action in writes:
+            if known[action.lower()]:  # the action supports resource-level permissions
+                scoped += 1
+                assert "*" not in resources_, f"{relative} {name}: {action} on '*' though IAM can scope it"
+        if "*" in resources_:
+            # '*' only for actions IAM cannot scope, or reads.
+            for action in actions:
+                assert not known[action.lower()] or action.split(":")[1].startswith(READ_PREFIXES), (
+                    relative, name, action)
+    assert scoped
+
+
+def test_automation_roles_trust_only_ssm_of_this_account():
+    for relative in (ACCOUNT_STACK, ORG_MEMBER):
+        roles = {n: r for n, r in resources(relative, "AWS::IAM::Role").items() if n.endswith("RemediationRole")}
+        assert len(roles) == sum((spec.folder / "runbook.yaml").exists() for spec in SPECS)
+        for name, role in roles.items():
+            [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            assert statement["Principal"] == {"Service": "ssm.amazonaws.com"}, name
+            assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}, name
+
+
+def test_lambda_permissions_are_limited_to_this_account_or_the_organization():
+    permissions = {**resources(ACCOUNT_STACK, "AWS::Lambda::Permission"),
+                   **{f"central:{n}": r for n, r in resources(ORG_CENTRAL, "AWS::Lambda::Permission").items()}}
+    assert len(permissions) == 2 * len(SPECS)
+    for name, permission in permissions.items():
+        properties = permission["Properties"]
+        assert properties["Principal"] == "config.amazonaws.com"
+        assert properties["Action"] == "lambda:InvokeFunction"
+        if name.startswith("central:"):
+            assert properties["PrincipalOrgID"] == {"Ref": "OrganizationId"}, name
+        else:
+            assert properties["SourceAccount"] == {"Ref": "AWS::AccountId"}, name
+
+
+def test_each_function_has_its_own_role_with_only_its_rules_actions():
+    for relative in (ACCOUNT_STACK, ORG_CENTRAL):
+        functions = resources(relative, "AWS::Lambda::Function")
+        roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
+        assert len(set(roles)) == len(functions) == len(SPECS), relative
+    for spec in SPECS:
+        logical = logical_id(spec.rule_id)
+        declared = {a for s in spec.metadata["Perimeter"]["LambdaActions"] for a in s["Action"]}
+        base = {"config:PutEvaluations", "config:GetResourceConfigHistory"}
+        stack_role = load(ACCOUNT_STACK)["Resources"][f"{logical}FunctionRole"]["Properties"]
+        exec_role = load(ORG_MEMBER)["Resources"][f"{logical}ExecutionRole"]["Properties"]
+        for role, extra in ((stack_role, {"logs:CreateLogStream", "logs:PutLogEvents"}), (exec_role, set())):
+            granted = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in as_list(s["Action"])}
+            assert granted == base | declared | extra, spec.rule_id
+
+
+# --- the actions each rule declares are the ones its code calls ----------------------------------------------
+
+@lru_cache(maxsize=None)
+def operations(service: str) -> dict[str, str]:
+    model = botocore.session.get_session().get_service_model(service)
+    return {xform_name(op): f"{model.signing_name}:{op}" for op in model.operation_names}
+
+
+def services_created(tree: ast.AST) -> set[str]:
+    """Services of clients created with a literal name: boto3.client("x"), client("x"), build_client("x")."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in ("client", "build_client") and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+    return found
+
+
+def api_calls(paths: list[Path]) -> set[str]:
+    """IAM actions of the API operations called in these files (method calls and paginators)."""
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in paths]
+    services = set().union(*(services_created(tree) for tree in trees))
+    table: dict[str, set[str]] = {}
+    for service in services:
+        for method, action in operations(service).items():
+            table.setdefault(method, set()).add(action)
+    found = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                method = node.func.attr
+                if method == "get_paginator" and node.args and isinstance(node.args[0], ast.Constant):
+                    method = node.args[0].value
+                found |= table.get(method, set())
+    return found
+
+
+def declared(spec, key: str) -> set[str]:
+    return {action for statement in spec.metadata["Perimeter"][key] for action in statement["Action"]}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_lambda_actions_declared_are_the_ones_the_rule_calls(spec):
+    assert declared(spec, "LambdaActions") == api_calls([spec.folder / "rule.py", spec.folder / "handler.py"])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_remediation_actions_declared_are_the_ones_the_runbook_calls(spec):
+    runbook = spec.folder / "runbook.yaml"
+    if not runbook.exists():
+        assert declared(spec, "RemediationActions") == set()
+        return
+    document = yaml.safe_load(runbook.read_text(encoding="utf-8"))
+    used = set()
+    for step in document["mainSteps"]:
+        inputs = step.get("inputs", {})
+        if step["action"] == "aws:executeScript":
+            script = spec.folder / inputs["ScriptFile"]
+            used |= api_calls([script] + [module.path for module in core_modules(script)])
+        elif "Service" in inputs and "Api" in inputs:
+            model = botocore.session.get_session().get_service_model(inputs["Service"])
+            used.add(f"{model.signing_name}:{inputs['Api']}")
+
+    assert declared(spec, "RemediationActions") == used
+
+
+# --- Config rules -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("relative", RULE_TEMPLATES)
+def test_change_triggered_rules_list_both_change_message_types(relative):
+    rules = resources(relative, "AWS::Config::ConfigRule")
+    assert len(rules) == len(SPECS)
+    for spec in SPECS:
+        source = rules[logical_id(spec.rule_id)]["Properties"]["Source"]
+        types = {detail["MessageType"] for detail in source["SourceDetails"]}
+        assert source["Owner"] == "CUSTOM_LAMBDA"
+        if spec.metadata["Parameters"]["SourceEvents"]:
+            assert {"ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification"} <= types
+            scope = rules[logical_id(spec.rule_id)]["Properties"]["Scope"]["ComplianceResourceTypes"]
+            assert scope == list(spec.resource_types)
+
+
+def test_a_periodic_rule_gets_a_scheduled_source_with_its_frequency():
+    spec = SPECS[0]
+    metadata = json.loads(json.dumps(spec.metadata))
+    metadata["Parameters"]["SourcePeriodic"] = "TwentyFour_Hours"
+    periodic = dataclasses.replace(spec, metadata=metadata)
+
+    details, frequency = templates.source_details(periodic)
+
+    assert frequency == "TwentyFour_Hours"
+    assert {"EventSource": "aws.config", "MessageType": "ScheduledNotification",
+            "MaximumExecutionFrequency": "TwentyFour_Hours"} in details
+    plan = templates.RulePlan(periodic, logical_id(spec.rule_id), None, ())
+    rule = templates.config_rule(plan, templates.References(
+        function_arn=lambda p: "arn", document=None, automation_role_arn=None, extra_inputs=lambda p: {},
+        rule_condition=None, rule_depends_on=lambda p: [], rule_name_in_remediation=None,
+        remediation_depends_on=None))
+    assert rule["Properties"]["MaximumExecutionFrequency"] == "TwentyFour_Hours"
+
+
+def test_functions_run_python_3_12_with_each_rules_handler():
+    for relative in (ACCOUNT_STACK, ORG_CENTRAL):
+        functions = resources(relative, "AWS::Lambda::Function")
+        handlers = {f["Properties"]["Handler"] for f in functions.values()}
+        assert {f["Properties"]["Runtime"] for f in functions.values()} == {"python3.12"}
+        assert handlers == {f"rules.{spec.folder.name}.handler.lambda_handler" for spec in SPECS}
+
+
+# --- remediation configurations -----------------------------------------------------------------------------
+
+RUNBOOK_SPECS = [spec for spec in SPECS if (spec.folder / "runbook.yaml").exists()]
+
+
+@pytest.mark.parametrize("relative", RULE_TEMPLATES)
+@pytest.mark.parametrize("spec", RUNBOOK_SPECS, ids=[s.rule_id for s in RUNBOOK_SPECS])
+def test_remediation_parameters_match_the_runbook(spec, relative):
+    runbook = yaml.safe_load((spec.folder / "runbook.yaml").read_text(encoding="utf-8"))["parameters"]
+    configuration = load(relative)["Resources"][f"{logical_id(spec.rule_id)}Remediation"]["Properties"]
+    given = configuration["Parameters"]
+
+    assert set(given) <= set(runbook), f"not runbook parameters: {set(given) - set(runbook)}"
+    for name, definition in runbook.items():
+        if "default" not in definition:  # required: always given, never behind Fn::If
+            assert name in given and "Fn::If" not in given[name], name
+    resource_ids = [n for n, v in given.items() if "ResourceValue" in v]
+    assert len(resource_ids) == 1 and given[resource_ids[0]] == {"ResourceValue": {"Value": "RESOURCE_ID"}}
+    assert list(runbook).index(resource_ids[0]) == min(
+        i for i, n in enumerate(runbook) if n != "AutomationAssumeRole"
+        and n not in {p[0].upper() + p[1:] for p in spec.parameter_names})
+    assert "AutomationAssumeRole" in given
+    assert configuration["TargetType"] == "SSM_DOCUMENT"
+    controls = configuration["ExecutionControls"]["SsmControls"]
+    assert set(controls) == {"ConcurrentExecutionRatePercentage", "ErrorPercentage"}
+    assert configuration["Automatic"] == {"Fn::If": ["RemediationIsAutomatic", True, False]}
+
+
+@pytest.mark.parametrize("relative", RULE_TEMPLATES)
+def test_remediation_is_manual_and_dry_run_by_default(relative):
+    template = load(relative)
+    assert str(template["Parameters"]["RemediationAutomatic"]["Default"]) == "false"
+    dry_runs = [name for name in template["Parameters"] if name.endswith("RemediationDryRun")]
+    assert len(dry_runs) == sum("DryRun" in yaml.safe_load((s.folder / "runbook.yaml").read_text())["parameters"]
+                                for s in RUNBOOK_SPECS)
+    for name in dry_runs:
+        assert template["Parameters"][name]["Default"] == "true"
+        configuration = template["Resources"][name.replace("DryRun", "")]["Properties"]
+        # Always passed: an empty value must fail the run, not fall back to the runbook's DryRun=false.
+        assert configuration["Parameters"]["DryRun"] == {"StaticValue": {"Values": [{"Ref": name}]}}
+
+
+@pytest.mark.parametrize("relative", (ACCOUNT_STACK, ORG_MEMBER))
+def test_documents_are_the_rendered_runbooks_with_their_scripts_inlined(relative):
+    documents = resources(relative, "AWS::SSM::Document")
+    assert len(documents) == len(RUNBOOK_SPECS)
+    for spec in RUNBOOK_SPECS:
+        document = documents[f"{logical_id(spec.rule_id)}RemediationDocument"]["Properties"]
+        assert document["DocumentType"] == "Automation"
+        assert document["Content"] == render_runbook(spec.folder)
+        scripts = [s["inputs"]["Script"] for s in document["Content"]["mainSteps"] if "Script" in s.get("inputs", {})]
+        assert scripts and all("def handler(" in script for script in scripts)
+
+
+def test_mapping_of_the_security_group_runbook_is_explicit():
+    spec = next(s for s in SPECS if s.rule_id == "sg-ingress-port-range-restricted")
+    if not (spec.folder / "runbook.yaml").exists():
+        pytest.skip("runbook not written yet")
+    mapping = {p.name: (p.source, p.rule_parameter, p.default)
+               for p in map_remediation_parameters(spec, render_runbook(spec.folder))}
+
+    assert mapping == {
+        "SecurityGroupId": (RESOURCE_ID, None, None),
+        "AutomationAssumeRole": (AUTOMATION_ROLE, None, None),
+        "MaxPorts": (RULE_VALUE, "maxPorts", None),
+        "AuthorizedTcpPorts": (RULE_VALUE, "authorizedTcpPorts", None),
+        "AuthorizedUdpPorts": (RULE_VALUE, "authorizedUdpPorts", None),
+        "SourceScope": (RULE_VALUE, "sourceScope", None),
+        "ReplacementTcpPorts": (TEMPLATE_VALUE, None, ""),
+        "ReplacementUdpPorts": (TEMPLATE_VALUE, None, ""),
+        "DryRun": (TEMPLATE_VALUE, None, "true"),
+    }
+
+
+def sample_document(**parameters) -> dict:
+    base = {"AutomationAssumeRole": {"type": "String"}}
+    return {"schemaVersion": "0.3", "assumeRole": "{{ AutomationAssumeRole }}", "parameters": {**parameters, **base},
+            "mainSteps": []}
+
+
+def sg_spec():
+    return next(s for s in SPECS if s.rule_id == "sg-ingress-port-range-restricted")
+
+
+def test_a_required_extra_parameter_becomes_an_empty_template_parameter_gating_the_remediation():
+    mapping = map_remediation_parameters(sg_spec(), sample_document(
+        GroupId={"type": "String"}, Baseline={"type": "String"}, Count={"type": "Integer", "default": 3}))
+    by_name = {p.name: p for p in mapping}
+
+    assert by_name["GroupId"].source == RESOURCE_ID
+    assert (by_name["Baseline"].source, by_name["Baseline"].required, by_name["Baseline"].default) == (
+        TEMPLATE_VALUE, True, "")
+    assert by_name["Count"].default == "3"
+
+
+@pytest.mark.parametrize("document, message", [
+    (sample_document(GroupId={"type": "String"}, Tags={"type": "MapList", "default": []}), "type MapList"),
+    (sample_document(MaxPorts={"type": "String", "default": "1"}), "no parameter left for the resource id"),
+    ({"schemaVersion": "0.3", "parameters": {"GroupId": {"type": "String"}}, "mainSteps": []},
+     "no AutomationAssumeRole"),
+    (sample_document(GroupId={"type": "StringList"}), "would receive the resource id"),
+    (sample_document(GroupId={"type": "String"}, SourceScope={"type": "StringList", "default": []}),
+     "has type StringList"),
+], ids=["unsupported-type", "no-resource-id", "no-role", "resource-id-not-string", "twin-not-string"])
+def test_unmappable_runbook_parameters_fail_generation_clearly(document, message):
+    with pytest.raises(TemplateError, match=message):
+        map_remediation_parameters(sg_spec(), document)
+
+
+@pytest.mark.parametrize("actions", [["*"], ["ec2:*"], ["DescribeSecurityGroups"]])
+def test_wildcard_or_unqualified_declared_actions_fail_generation(actions):
+    metadata = json.loads(json.dumps(sg_spec().metadata))
+    metadata["Perimeter"]["LambdaActions"] = [{"Action": actions, "Resource": ["*"]}]
+
+    with pytest.raises(TemplateError, match="name each action"):
+        templates.declared_statements(dataclasses.replace(sg_spec(), metadata=metadata), "LambdaActions")
+
+
+# --- names and the organization wiring ----------------------------------------------------------------------
+
+def test_named_resources_fit_their_limits_with_the_longest_allowed_prefix():
+    limit = templates.max_prefix_length(SPECS)
+    pattern = load(ACCOUNT_STACK)["Parameters"]["NamePrefix"]["AllowedPattern"]
+    assert pattern.endswith(f"{{0,{limit}}}$")
+    prefix = "p" * limit
+    for spec in SPECS:
+        assert len(prefix + spec.rule_id) <= 64  # Lambda function name
+        for suffix in templates.ROLE_SUFFIXES:
+            assert len(prefix + spec.rule_id + suffix) <= 64  # IAM role name
+
+
+def test_organization_pieces_reference_each_other_by_the_same_names():
+    central = load(ORG_CENTRAL)["Resources"]
+    member = load(ORG_MEMBER)["Resources"]
+    pack = load(ORG_PACK)["Resources"]
+    for spec in SPECS:
+        logical = logical_id(spec.rule_id)
+        function_name = central[f"{logical}Function"]["Properties"]["FunctionName"]["Fn::Sub"]
+        lambda_role = central[f"{logical}FunctionRole"]["Properties"]["RoleName"]["Fn::Sub"]
+        execution_role = member[f"{logical}ExecutionRole"]["Properties"]["RoleName"]["Fn::Sub"]
+        rule = pack[logical]["Properties"]
+
+        assert rule["Source"]["SourceIdentifier"]["Fn::Sub"].endswith(f":${{CentralAccountId}}:function:{function_name}")
+        assert rule["InputParameters"]["ExecutionRoleName"] == {"Fn::Sub": execution_role}
+        trust = member[f"{logical}ExecutionRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        assert trust["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::Sub"].endswith(f":role/{lambda_role}")
+        [assume] = [s for p in central[f"{logical}FunctionRole"]["Properties"]["Policies"]
+                    for s in p["PolicyDocument"]["Statement"] if s["Action"] == "sts:AssumeRole"]
+        assert assume["Resource"]["Fn::Sub"].endswith(f":role/{execution_role}")
+        assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}}
+        if f"{logical}Remediation" in pack:
+            remediation = pack[f"{logical}Remediation"]["Properties"]
+            document = member[f"{logical}RemediationDocument"]["Properties"]["Name"]
+            role = member[f"{logical}RemediationRole"]["Properties"]["RoleName"]["Fn::Sub"]
+            assert remediation["TargetId"] == document
+            assert remediation["Parameters"]["AutomationAssumeRole"]["StaticValue"]["Values"] == [
+                {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{role}"}]
+
+
+def test_account_pack_references_what_the_account_stack_names():
+    stack = load(ACCOUNT_STACK)["Resources"]
+    pack = load(ACCOUNT_PACK)["Resources"]
+    for spec in SPECS:
+        logical = logical_id(spec.rule_id)
+        name = stack[f"{logical}Function"]["Properties"]["FunctionName"]["Fn::Sub"]
+        assert pack[logical]["Properties"]["Source"]["SourceIdentifier"]["Fn::Sub"].endswith(f":function:{name}")
+        assert stack[logical]["Condition"] == "ConfigRulesCreated"
+        if f"{logical}Remediation" in pack:
+            remediation = pack[f"{logical}Remediation"]
+            assert remediation["DependsOn"] == [logical]
+            assert remediation["Properties"]["TargetId"] == stack[f"{logical}RemediationDocument"]["Properties"]["Name"]
+            role = stack[f"{logical}RemediationRole"]["Properties"]["RoleName"]["Fn::Sub"]
+            values = remediation["Properties"]["Parameters"]["AutomationAssumeRole"]["StaticValue"]["Values"]
+            assert values[0]["Fn::Sub"].endswith(f":role/{role}")
+
+
+def test_rules_without_a_runbook_get_no_remediation_resources():
+    without = [spec for spec in SPECS if not (spec.folder / "runbook.yaml").exists()]
+    assert without, "the pack has a rule without remediation (netfw-rule-group-not-empty)"
+    for spec in without:
+        logical = logical_id(spec.rule_id)
+        for relative in BUILDERS:
+            names = set(load(relative)["Resources"])
+            assert not {f"{logical}Remediation", f"{logical}RemediationDocument", f"{logical}RemediationRole"} & names
+        assert logical in load(ACCOUNT_PACK)["Resources"]
+
+
+def test_a_new_rule_folder_needs_no_template_editing():
+    model = next(spec for spec in SPECS if not (spec.folder / "runbook.yaml").exists())
+    metadata = json.loads(json.dumps(model.metadata))
+    metadata["Parameters"]["RuleName"] = "example-new-rule"
+    metadata["Parameters"]["OptionalParameters"] = json.dumps({"threshold": "3"})
+    metadata["Perimeter"]["ParameterDescriptions"] = {"threshold": "An example."}
+    new = dataclasses.replace(model, rule_id="example-new-rule", metadata=metadata,
+                              parameter_defaults={"threshold": "3"})
+
+    rendered = {path: yaml.safe_load(text) for path, text in templates.render_all(SPECS + (new,)).items()}
+
+    assert "ExampleNewRuleFunction" in rendered[ACCOUNT_STACK]["Resources"]
+    assert rendered[ACCOUNT_STACK]["Parameters"]["ExampleNewRuleParamThreshold"]["Default"] == "3"
+    assert "ExampleNewRule" in rendered[ACCOUNT_PACK]["Resources"]
+    assert "ExampleNewRuleFunction" in rendered[ORG_CENTRAL]["Resources"]
+    assert "ExampleNewRuleExecutionRole" in rendered[ORG_MEMBER]["Resources"]
+    assert rendered[ORG_PACK]["Resources"]["ExampleNewRule"]["Properties"]["InputParameters"]["threshold"]
+
+
+def test_remediation_setting_ranges_are_the_config_apis_own():
+    model = botocore.session.get_session().get_service_model("config")
+    shapes = {**model.shape_for("RemediationConfiguration").members, **model.shape_for("SsmControls").members}
+    for name, default, low, high, _ in templates.REMEDIATION_SETTINGS:
+        member = shapes[name.removeprefix("Remediation")]
+        assert (low, high) == (member.metadata["min"], member.metadata["max"]), name
+        assert low <= default <= high
+    body = model.operation_model("PutConformancePack").input_shape.members["TemplateBody"]
+    assert body.metadata["max"] == MAX_PACK_BODY_BYTES
