@@ -59,3 +59,16 @@ class ClientInterceptor:
 
     def operations(self, service: str | None = None) -> list[str]:
         return [operation for name, operation in self.calls if service in (None, name)]
+
+
+def stub_clients(interceptor: ClientInterceptor, service: str, configure) -> list:
+    """Attach the stubber ``configure(client)`` returns to each ``service`` client the code under test creates."""
+    stubbers = []
+
+    def attach(client):
+        stubber = configure(client)
+        stubber.activate()
+        stubbers.append(stubber)
+
+    interceptor.on_create.setdefault(service, []).append(attach)
+    return stubbers

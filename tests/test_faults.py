@@ -25,7 +25,7 @@ from perimeter.rule import PUT_EVALUATIONS_BATCH, PackClientFactory, RuleInvocat
 from rules.netfw_policy_rule_group_associated.handler import lambda_handler as policy_handler
 from rules.netfw_rule_group_not_empty.handler import lambda_handler as group_handler
 from rules.sg_ingress_port_range_restricted.handler import lambda_handler as sg_handler
-from support import ClientInterceptor, OperationStubber
+from support import ClientInterceptor, OperationStubber, stub_clients
 from tests.fakes.networkfirewall import FakeNetworkFirewall
 
 MAX_ATTEMPTS = 3  # botocore's standard retry mode
@@ -92,16 +92,7 @@ def api_shape(item: dict) -> dict:
 
 
 def stub_config(aws, configure):
-    """An OperationStubber (config operations only) on each config client the handler creates."""
-    stubbers = []
-
-    def attach(client):
-        stubber = configure(client)
-        stubber.activate()
-        stubbers.append(stubber)
-
-    aws.on_create.setdefault("config", []).append(attach)
-    return stubbers
+    return stub_clients(aws, "config", configure)
 
 
 # --- every call the Lambdas make: throttling and 5xx retried, then delivered or failed loudly ----------------
@@ -204,6 +195,18 @@ def open_group(vpc):
 
 
 @pytest.fixture
+def bare_group(vpc):
+    """A VPC group without a single rule: only for such a group does the runbook describe the group itself
+    (the rules API answers an empty list for a group that does not exist)."""
+    ec2, vpc_id = vpc
+    group = ec2.create_security_group(GroupName=f"bare-{uuid.uuid4().hex[:12]}", Description="bare",
+                                      VpcId=vpc_id)["GroupId"]
+    ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    return group
+
+
+@pytest.fixture
 def policy_without_groups(aws):
     fake = FakeNetworkFirewall(region="us-east-1", account_id="123456789012")  # not entered: served by HttpFaults
     aws.faults.serve("network-firewall", fake_backend(fake))
@@ -239,7 +242,10 @@ EC2_CODES = {"throttling": "RequestLimitExceeded", "500": "InternalFailure", "50
 @pytest.fixture
 def runbook(request, aws):
     """(run, expected outcome) for the runbook that makes the parametrized call."""
-    service, _ = request.param
+    service, operation = request.param
+    if operation == "DescribeSecurityGroups":
+        group = request.getfixturevalue("bare_group")
+        return lambda: _run_sg_runbook(group), []
     if service == "ec2":
         group = request.getfixturevalue("open_group")
         return lambda: _run_sg_runbook(group), [("tcp", 0, 65535, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")]

@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from perimeter.rule import RuleInvocationError
 from rules.sg_ingress_port_range_restricted.handler import lambda_handler
-from support import ClientInterceptor, OperationStubber
+from support import ClientInterceptor, OperationStubber, stub_clients
 
 RULE_ID = "sg-ingress-port-range-restricted"
 
@@ -23,16 +23,7 @@ def aws(monkeypatch):
 
 
 def stub_config(aws, configure):
-    """Attach an OperationStubber to each config client the handler creates; ``configure`` queues."""
-    stubbers = []
-
-    def attach(client):
-        stubber = configure(client)
-        stubber.activate()
-        stubbers.append(stubber)
-
-    aws.on_create.setdefault("config", []).append(attach)
-    return stubbers
+    return stub_clients(aws, "config", configure)
 
 
 def verdicts(result):

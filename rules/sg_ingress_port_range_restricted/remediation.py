@@ -76,22 +76,30 @@ def port_list(value, name: str) -> list[int]:
 
 
 def read_group(ec2, group_id: str) -> tuple[SecurityGroup, dict[str, str]]:
-    """The group's inbound rules as the model, and the owner account of each referenced group."""
+    """The group's inbound rules as the model, and the owner account of each referenced group.
+
+    One rule listing; only when it comes back empty (a group with no rules at all, or none) is the group
+    described, because the rules API answers an empty list for a group that does not exist.
+    """
+    pages = ec2.get_paginator("describe_security_group_rules").paginate(
+        Filters=[{"Name": "group-id", "Values": [group_id]}], PaginationConfig={"PageSize": PAGE_SIZE})
+    rules = [rule for page in pages for rule in page["SecurityGroupRules"]]
+    if not rules:
+        _check_exists(ec2, group_id)
+    owners = {rule["ReferencedGroupInfo"]["GroupId"]: rule["ReferencedGroupInfo"]["UserId"]
+              for rule in rules if (rule.get("ReferencedGroupInfo") or {}).get("UserId")}
+    group = SecurityGroup(group_id, "", None, ingress=ingress_from_rules(rules), egress=())
+    return group, owners
+
+
+def _check_exists(ec2, group_id: str) -> None:
     try:
-        described = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        ec2.describe_security_groups(GroupIds=[group_id])
     except ClientError as error:
         if error_code(error) in GROUP_GONE:
             raise LookupError(f"security group {group_id} does not exist ({error_code(error)}); it may have been "
                               "deleted after Config evaluated it: nothing to remediate") from None
         raise
-    pages = ec2.get_paginator("describe_security_group_rules").paginate(
-        Filters=[{"Name": "group-id", "Values": [group_id]}], PaginationConfig={"PageSize": PAGE_SIZE})
-    rules = [rule for page in pages for rule in page["SecurityGroupRules"]]
-    owners = {rule["ReferencedGroupInfo"]["GroupId"]: rule["ReferencedGroupInfo"]["UserId"]
-              for rule in rules if (rule.get("ReferencedGroupInfo") or {}).get("UserId")}
-    group = SecurityGroup(group_id, described.get("GroupName", ""), described.get("VpcId"),
-                          ingress=ingress_from_rules(rules), egress=())
-    return group, owners
 
 
 def replacements(removals: list[Permission], kept: list[Permission], ports: dict[str, list[int]]) -> list[Permission]:
