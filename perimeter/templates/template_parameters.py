@@ -1,0 +1,108 @@
+"""Template parameters: the name prefix, log retention, each rule's parameters, each runbook's own parameters and
+the remediation settings; and their plainer conformance pack form."""
+from __future__ import annotations
+
+from perimeter.templates.naming import (
+    DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, max_prefix_length, remediation_parameter_name, rule_parameter_name,
+)
+
+AUTOMATIC = "RemediationAutomatic"
+LOG_RETENTION = "LogRetentionInDays"
+CENTRAL_ACCOUNT_ID = "CentralAccountId"
+# The central account, as Fn::Sub text.
+CENTRAL_ACCOUNT = f"${{{CENTRAL_ACCOUNT_ID}}}"
+
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+# Remediation settings shared by every rule: (name, default, min, max, description).
+REMEDIATION_SETTINGS = (
+    ("RemediationMaximumAutomaticAttempts", 5, 1, 25,
+     "Automatic remediation: attempts per non-compliant resource within RemediationRetryAttemptSeconds (1-25)."),
+    ("RemediationRetryAttemptSeconds", 60, 1, 2678000,
+     "Automatic remediation: the window, in seconds, for RemediationMaximumAutomaticAttempts."),
+    ("RemediationConcurrentExecutionRatePercentage", 10, 1, 100,
+     "Percentage of non-compliant resources remediated at the same time (SSM rate control, 1-100)."),
+    ("RemediationErrorPercentage", 10, 1, 100,
+     "Percentage of failed remediations at which SSM stops remediating this rule's resources (1-100)."),
+)
+
+
+def name_prefix_parameter(specs) -> dict:
+    limit = max_prefix_length(specs)
+    return {
+        "Type": "String",
+        "Default": DEFAULT_NAME_PREFIX,
+        "AllowedPattern": f"^[A-Za-z0-9-]{{0,{limit}}}$",
+        "ConstraintDescription": f"letters, digits and hyphens, at most {limit} characters",
+        "Description": ("Prefix of every named resource: Config rules and Lambda functions are named <prefix><rule id>, "
+                        "log groups /aws/lambda/<prefix><rule id>, documents and automation roles <prefix><rule id>"
+                        f"{DOCUMENT_SUFFIX}. Must not start with aws or amazon (SSM document names). "
+                        f"At most {limit} characters."),
+    }
+
+
+def log_retention_parameter() -> dict:
+    return {"Type": "Number", "Default": 90, "AllowedValues": list(LOG_RETENTION_DAYS),
+            "Description": "Days the functions' CloudWatch log groups keep their events."}
+
+
+def rule_parameters(plans) -> dict[str, dict]:
+    parameters = {}
+    for plan in plans:
+        descriptions = plan.spec.metadata.get("Perimeter", {}).get("ParameterDescriptions", {})
+        for name, default in plan.spec.parameter_defaults.items():
+            parameters[rule_parameter_name(plan.logical, name)] = {
+                "Type": "String",
+                "Default": default,
+                "Description": f"{plan.rule_id} rule parameter {name}: {descriptions.get(name, '')}".strip()[:4000],
+            }
+    return parameters
+
+
+def remediation_template_parameters(plans) -> dict[str, dict]:
+    parameters = {}
+    for plan in plans:
+        for parameter in plan.template_parameters():
+            text = f"{plan.rule_id} runbook parameter {parameter.name}. {parameter.description}".strip()
+            if parameter.required:
+                text += " Empty: this rule gets no remediation configuration."
+            if parameter.type == "StringList":
+                text += " Comma-separated, no spaces."
+            definition = {"Type": "String", "Default": parameter.default, "Description": text[:4000]}
+            if parameter.type == "Boolean":
+                definition["AllowedValues"] = ["true", "false"]
+            parameters[remediation_parameter_name(plan.logical, parameter.name)] = definition
+    return parameters
+
+
+def remediation_settings_parameters() -> dict[str, dict]:
+    parameters = {
+        AUTOMATIC: {
+            "Type": "String",
+            "Default": "false",
+            "AllowedValues": ["true", "false"],
+            "Description": ("true: Config runs each rule's remediation on every NON_COMPLIANT resource by itself. "
+                            "false (default): remediation runs only when started from the Config console or API. "
+                            "Runbooks run in dry run until each rule's RemediationDryRun parameter is false."),
+        },
+    }
+    for name, default, low, high, description in REMEDIATION_SETTINGS:
+        parameters[name] = {"Type": "Number", "Default": default, "MinValue": low, "MaxValue": high,
+                            "Description": description}
+    return parameters
+
+
+def rule_and_remediation_parameters(plans) -> dict[str, dict]:
+    """Every rule's parameters; with any runbook in the pack, also the runbooks' and the remediation settings."""
+    parameters = rule_parameters(plans)
+    if any(plan.document is not None for plan in plans):
+        parameters.update(remediation_template_parameters(plans))
+        parameters.update(remediation_settings_parameters())
+    return parameters
+
+
+def for_pack(parameters: dict[str, dict]) -> dict[str, dict]:
+    """Conformance pack parameters: String, a default and a description, as the pack documentation shows them."""
+    return {name: {"Type": "String", "Default": str(definition["Default"]),
+                   "Description": definition["Description"]}
+            for name, definition in parameters.items()}
