@@ -19,21 +19,95 @@ demo: $(STAMP)
 	@$(VENV)/bin/perimeter scan examples/config-snapshot.json; status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi
 
-test: $(STAMP) build/npm/.stamp
+# The SSM Automation document schema for tests/ssm/validator.py ships in this npm package (dist/schema.json);
+# the validator reads it from build/npm and applies its own overlay. 1.0.0 is the only published version.
+SSM_SCHEMA_PACKAGE := aws-ssm-document-language-service@1.0.0
+SSM_SCHEMA_STAMP := build/npm/.stamp-$(SSM_SCHEMA_PACKAGE)
+$(SSM_SCHEMA_STAMP):
+	mkdir -p build/npm
+	npm install --prefix build/npm --no-audit --no-fund $(SSM_SCHEMA_PACKAGE)
+	touch $@
+
+test: $(STAMP) $(SSM_SCHEMA_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# The hypothesis fuzz suite with the "perimeter-fuzz" profile: at least 10,000 random examples per rule (make test
+# runs a few hundred, derandomized). No example database is kept (database=None).
+.PHONY: fuzz
+fuzz: $(STAMP)
+	PERIMETER_FUZZ=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
+
 # Regenerate every committed artifact from the rule metadata.
-generate: catalog
+generate: catalog templates
 catalog: $(STAMP)
 	$(PY) -m perimeter.catalog --write README.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
 
-# The SSM Automation document schema for tests/ssm/validator.py ships in this npm package (dist/schema.json);
-# the validator reads it from build/npm and applies its own overlay. 1.0.0 is the only published version.
-SSM_SCHEMA_PACKAGE := aws-ssm-document-language-service@1.0.0
-build/npm/.stamp: Makefile
-	mkdir -p build/npm
-	npm install --prefix build/npm --no-audit --no-fund $(SSM_SCHEMA_PACKAGE)
+
+# --- Deployment artifacts (issue 5) ---------------------------------------------------------------------------
+.PHONY: package templates deploy
+
+# The one Lambda zip of the pack (core + rules + rdklib; boto3 comes from the runtime), byte-identical per tree.
+package: $(STAMP)
+	$(PY) -m perimeter.package --output build/perimeter-lambda.zip
+
+# Regenerate templates/ from rules/*/parameters.json and the runbooks (tests fail when they drift).
+templates: $(STAMP)
+	$(PY) -m perimeter.templates --write templates/
+
+# checkov scans templates/ in tests/test_templates.py. It pins an old boto3, so it gets a virtual environment of
+# its own; the stamp carries the version, so changing CHECKOV_VERSION reinstalls.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := build/checkov-venv
+CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
 	touch $@
+# `make test` runs cfn-lint (test extras) and checkov over templates/ (tests/test_templates.py): install checkov first.
+test: $(CHECKOV_STAMP)
+
+# make deploy STACK=name BUCKET=artifact-bucket [TEMPLATE=templates/perimeter.yaml] [PARAMETERS="Key=Value ..."]
+# `aws cloudformation package` uploads build/perimeter-lambda.zip (the templates' local Code path) to BUCKET, then
+# `aws cloudformation deploy` creates or updates STACK. The AWS CLI gets a virtual environment of its own.
+TEMPLATE ?= templates/perimeter.yaml
+AWSCLI_VERSION := 1.46.2
+AWSCLI_VENV := build/awscli-venv
+AWSCLI_STAMP := $(AWSCLI_VENV)/.stamp-$(AWSCLI_VERSION)
+$(AWSCLI_STAMP):
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet awscli==$(AWSCLI_VERSION)
+	touch $@
+
+deploy: package $(AWSCLI_STAMP)
+	@if [ -z "$(STACK)" ] || [ -z "$(BUCKET)" ]; then \
+	  echo "usage: make deploy STACK=name BUCKET=artifact-bucket [TEMPLATE=...] [PARAMETERS='Key=Value ...']" >&2; \
+	  exit 2; fi
+	$(AWSCLI_VENV)/bin/aws cloudformation package --template-file $(TEMPLATE) --s3-bucket $(BUCKET) \
+	  --s3-prefix $(STACK) --output-template-file build/$(STACK).packaged.yaml
+	$(AWSCLI_VENV)/bin/aws cloudformation deploy --template-file build/$(STACK).packaged.yaml --stack-name $(STACK) \
+	  --s3-bucket $(BUCKET) --s3-prefix $(STACK) --capabilities CAPABILITY_NAMED_IAM \
+	  $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
+
+# --- Benchmarks (issue 7) ---------------------------------------------------------------------------------------
+.PHONY: bench bench-venv
+
+# `make bench` measures the figures of README "Benchmarks" in one run, prints them and writes build/bench.json.
+# It reports; it is not a test. Cloud Custodian (the peer) and moto's server mode get a venv of their own.
+BENCH_C7N_VERSION := 0.9.53
+BENCH_MOTO_VERSION := 5.2.5
+BENCH_VENV := build/bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.stamp-c7n-$(BENCH_C7N_VERSION)-moto-$(BENCH_MOTO_VERSION)
+$(BENCH_STAMP):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet c7n==$(BENCH_C7N_VERSION) 'moto[server,ec2,sts]==$(BENCH_MOTO_VERSION)'
+	touch $@
+bench-venv: $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(PY) -m bench
