@@ -329,11 +329,10 @@ def write_snapshot(path: Path, count: int, seed: int = 7) -> Path:
 
     A file already there from the same generator, count and seed is kept (a stamp beside it says which).
     """
-    stamp = path.with_name(path.name + ".stamp")
-    key = f"{count}:{seed}:{_source_digest()}"
-    if path.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    return _generated_once(path, count, seed, _write_snapshot)
+
+
+def _write_snapshot(path: Path, count: int, seed: int) -> None:
     generator = Generator(seed)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "wt", encoding="utf-8") as out:
@@ -343,19 +342,27 @@ def write_snapshot(path: Path, count: int, seed: int = 7) -> Path:
                 out.write(",")
             out.write(json.dumps(item, separators=(",", ":")))
         out.write("]}")
-    stamp.write_text(key, encoding="utf-8")
-    return path
 
 
 def write_security_groups(path: Path, count: int, seed: int = 7) -> Path:
     """``count`` DescribeSecurityGroups entries as one JSON array (the peer comparison's input)."""
+    return _generated_once(path, count, seed, _write_security_groups)
+
+
+def _write_security_groups(path: Path, count: int, seed: int) -> None:
+    generator = Generator(seed)
+    path.write_text(json.dumps([generator.api_security_group(index) for index in range(count)]), encoding="utf-8")
+
+
+def _generated_once(path: Path, count: int, seed: int, write) -> Path:
+    """Write with ``write(path, count, seed)`` unless a file from the same generator, count and seed is there
+    (a stamp beside it says which)."""
     stamp = path.with_name(path.name + ".stamp")
     key = f"{count}:{seed}:{_source_digest()}"
     if path.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == key:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    generator = Generator(seed)
-    path.write_text(json.dumps([generator.api_security_group(index) for index in range(count)]), encoding="utf-8")
+    write(path, count, seed)
     stamp.write_text(key, encoding="utf-8")
     return path
 

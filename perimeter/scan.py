@@ -144,12 +144,18 @@ class _Reader:
             return
         while True:
             yield self.value()
-            following = self.peek()
-            self.pos += 1
-            if following == "]":
+            if not self.another(closing="]"):
                 return
-            if following != ",":
-                raise json.JSONDecodeError("Expecting ',' delimiter", self.buffer, self.pos - 1)
+
+    def another(self, closing: str) -> bool:
+        """Past the ',' before another member (True) or the closing bracket (False)."""
+        following = self.peek()
+        self.pos += 1
+        if following == closing:
+            return False
+        if following != ",":
+            raise json.JSONDecodeError("Expecting ',' delimiter", self.buffer, self.pos - 1)
+        return True
 
     def end(self) -> None:
         if self.peek():
@@ -173,12 +179,8 @@ def _stream_items(binary, snapshot: bool) -> Iterator[Any]:
             yield from reader.array()
         else:
             reader.value()
-        following = reader.peek()
-        reader.pos += 1
-        if following == "}":
+        if not reader.another(closing="}"):
             break
-        if following != ",":
-            raise json.JSONDecodeError("Expecting ',' delimiter", reader.buffer, reader.pos - 1)
     reader.end()
 
 
