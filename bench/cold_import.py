@@ -8,7 +8,6 @@ costs), with the ratio of CPU-time medians beside it.
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 from bench import ROOT, VENV_PYTHON, proc
 from bench.report import INFO, Row, verdict

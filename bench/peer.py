@@ -25,7 +25,7 @@ import sys
 import time
 
 from bench import BENCH_VENV_PYTHON, BUILD, VENV_PYTHON, proc
-from bench.report import INFO, Row, verdict
+from bench.report import Row, verdict
 
 GROUPS = 10_000
 ROUNDS = 5

@@ -91,10 +91,6 @@ def api_shape(item: dict) -> dict:
     return {key: value for key, value in api.items() if value is not None}
 
 
-def stub_config(aws, configure):
-    return stub_clients(aws, "config", configure)
-
-
 # --- every call the Lambdas make: throttling and 5xx retried, then delivered or failed loudly ----------------
 
 RULE_GROUP_BODY = {
@@ -433,7 +429,7 @@ def test_oversized_item_is_fetched_at_capture_time_and_judged_as_the_recorded_on
             "laterTime": item["configurationItemCaptureTime"], "limit": 1})
         return stubber
 
-    stubbers = stub_config(aws, configure)
+    stubbers = stub_clients(aws, "config", configure)
     assert verdicts(handler(oversized_event(item, "r"), None)) == expected
     stubbers[0].assert_no_pending_responses()
     assert expected[0][1] in ("COMPLIANT", "NON_COMPLIANT")
@@ -455,7 +451,7 @@ def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_item, s
             stubber.add_response("get_resource_config_history", {"configurationItems": [deleted]})
         return stubber
 
-    stub_config(aws, configure)
+    stub_clients(aws, "config", configure)
     status = "ResourceDeleted" if gone == "deleted" else "ResourceNotRecorded"
     assert verdicts(HANDLERS[spec.rule_id](oversized_event(item, "r"), None)) == [
         (item["resourceId"], "NOT_APPLICABLE", f"Resource status is {status}")
@@ -475,7 +471,7 @@ def test_oversized_summary_without_capture_time_fetches_the_latest(aws, fixture_
             "resourceType": "AWS::EC2::SecurityGroup", "resourceId": SG_ID, "limit": 1})
         return stubber
 
-    stub_config(aws, configure)
+    stub_clients(aws, "config", configure)
     assert verdicts(sg_handler(event, None))[0][1] == "NON_COMPLIANT"
 
 
@@ -488,7 +484,7 @@ def test_oversized_item_with_broken_configuration_text_is_a_clear_error(aws, fix
         stubber.add_response("get_resource_config_history", {"configurationItems": [broken]})
         return stubber
 
-    stub_config(aws, configure)
+    stub_clients(aws, "config", configure)
     with pytest.raises(RuleInvocationError, match=f"sg-ingress-port-range-restricted: AWS::EC2::SecurityGroup {SG_ID}: configuration is not valid JSON"):
         sg_handler(oversized_event(item, "r"), None)
     assert "PutEvaluations" not in aws.operations()
@@ -531,7 +527,7 @@ def test_role_is_assumed_once_per_invocation_for_every_client(aws, nfw, fixture_
         stubber.add_response("get_resource_config_history", {"configurationItems": [api_shape(item)]})
         return stubber
 
-    stub_config(aws, configure)
+    stub_clients(aws, "config", configure)
     assert verdicts(group_handler(event, None))[0][1] == "COMPLIANT"
 
     # Three clients (config for the item, network-firewall for the rules, config for PutEvaluations), one AssumeRole.

@@ -5,7 +5,6 @@ import datetime
 import json
 import logging
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -20,10 +19,6 @@ RULE_ID = "sg-ingress-port-range-restricted"
 def aws(monkeypatch):
     with mock_aws():
         yield ClientInterceptor(monkeypatch)
-
-
-def stub_config(aws, configure):
-    return stub_clients(aws, "config", configure)
 
 
 def verdicts(result):
@@ -105,7 +100,7 @@ def test_oversized_item_is_fetched_at_its_capture_time(aws, fixture_event, fixtu
         )
         return stubber
 
-    stubbers = stub_config(aws, configure)
+    stubbers = stub_clients(aws, "config", configure)
     result = lambda_handler(fixture_event("oversized-open-range"), None)
 
     assert verdicts(result) == [
@@ -123,7 +118,7 @@ def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_event):
         )
         return stubber
 
-    stub_config(aws, configure)
+    stub_clients(aws, "config", configure)
     result = lambda_handler(fixture_event("oversized-open-range"), None)
 
     assert verdicts(result) == [("sg-0e1f2a3b4c5d6e7f8", "NOT_APPLICABLE", "Resource status is ResourceNotRecorded")]
@@ -135,7 +130,7 @@ def test_oversized_fetch_denied_fails_the_invocation(aws, fixture_event):
         stubber.add_client_error("get_resource_config_history", "AccessDeniedException", "not authorized")
         return stubber
 
-    stub_config(aws, configure)
+    stub_clients(aws, "config", configure)
     with pytest.raises(RuleInvocationError, match=r"AccessDeniedException.*check the Lambda role"):
         lambda_handler(fixture_event("oversized-open-range"), None)
 
@@ -170,7 +165,7 @@ def test_rdklib_error_dict_becomes_a_raised_error(aws, fixture_event):
         stubber.add_client_error("put_evaluations", "AccessDeniedException", "User is not authorized to perform config:PutEvaluations")
         return stubber
 
-    stub_config(aws, configure)
+    stub_clients(aws, "config", configure)
     with pytest.raises(RuleInvocationError, match="AccessDeniedException.*not authorized to perform config:PutEvaluations"):
         lambda_handler(fixture_event("change-open-range"), None)
 
@@ -217,7 +212,7 @@ def test_failed_evaluations_are_resent_then_the_invocation_fails(aws, fixture_ev
             stubber.add_response("put_evaluations", {"FailedEvaluations": [failed]})
         return stubber
 
-    stubbers = stub_config(aws, configure)
+    stubbers = stub_clients(aws, "config", configure)
     with pytest.raises(RuleInvocationError, match="kept rejecting 1 evaluation.*sg-0e1f2a3b4c5d6e7f8"):
         lambda_handler(fixture_event("change-open-range"), None)
     stubbers[0].assert_no_pending_responses()
@@ -234,7 +229,7 @@ def test_failed_evaluation_resent_once_succeeds(aws, fixture_event):
         stubber.add_response("put_evaluations", {"FailedEvaluations": []})
         return stubber
 
-    stub_config(aws, configure)
+    stub_clients(aws, "config", configure)
     assert verdicts(lambda_handler(fixture_event("change-open-range"), None))[0][1] == "NON_COMPLIANT"
     assert aws.operations("config") == ["PutEvaluations", "PutEvaluations"]
 
