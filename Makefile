@@ -4,6 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
+# A tool that pins its own dependencies (checkov, the AWS CLI, the benchmark's peer) gets a venv of its own:
+# $(call tool_venv,DIR,PACKAGES); the target is the stamp that names the versions.
+define tool_venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet $(2)
+	touch $@
+endef
+
 .PHONY: all demo test catalog generate clean
 
 all: test
@@ -63,10 +72,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := build/checkov-venv
 CHECKOV_STAMP := $(CHECKOV_VENV)/.stamp-$(CHECKOV_VERSION)
 $(CHECKOV_STAMP):
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
-	touch $@
+	$(call tool_venv,$(CHECKOV_VENV),checkov==$(CHECKOV_VERSION))
 # `make test` runs cfn-lint (test extras) and checkov over templates/ (tests/test_templates.py): install checkov first.
 test: $(CHECKOV_STAMP)
 
@@ -78,10 +84,7 @@ AWSCLI_VERSION := 1.46.2
 AWSCLI_VENV := build/awscli-venv
 AWSCLI_STAMP := $(AWSCLI_VENV)/.stamp-$(AWSCLI_VERSION)
 $(AWSCLI_STAMP):
-	$(PYTHON) -m venv $(AWSCLI_VENV)
-	$(AWSCLI_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(AWSCLI_VENV)/bin/python -m pip install --quiet awscli==$(AWSCLI_VERSION)
-	touch $@
+	$(call tool_venv,$(AWSCLI_VENV),awscli==$(AWSCLI_VERSION))
 
 deploy: package $(AWSCLI_STAMP)
 	@if [ -z "$(STACK)" ] || [ -z "$(BUCKET)" ]; then \
@@ -101,12 +104,11 @@ deploy: package $(AWSCLI_STAMP)
 BENCH_C7N_VERSION := 0.9.53
 BENCH_MOTO_VERSION := 5.2.5
 BENCH_VENV := build/bench-venv
+# A variable, because the commas of the extras would split $(call ...)'s arguments.
+BENCH_PACKAGES := c7n==$(BENCH_C7N_VERSION) 'moto[server,ec2,sts]==$(BENCH_MOTO_VERSION)'
 BENCH_STAMP := $(BENCH_VENV)/.stamp-c7n-$(BENCH_C7N_VERSION)-moto-$(BENCH_MOTO_VERSION)
 $(BENCH_STAMP):
-	$(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet c7n==$(BENCH_C7N_VERSION) 'moto[server,ec2,sts]==$(BENCH_MOTO_VERSION)'
-	touch $@
+	$(call tool_venv,$(BENCH_VENV),$(BENCH_PACKAGES))
 bench-venv: $(BENCH_STAMP)
 
 bench: $(STAMP) $(BENCH_STAMP)
