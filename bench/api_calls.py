@@ -1,6 +1,6 @@
 """Figure 2, API calls per change-triggered invocation, same-account mode.
 
-A child process runs each rule's Lambda handler (``rules.<folder>.handler.lambda_handler``) on change events
+A child process runs each rule's Lambda handler (``perimeter.entry.lambda_handler`` with ``PERIMETER_RULE_ID``) on change events
 shaped as Config sends them (tests/fixtures/events/change-open-range.json around generated items of the rule's
 resource type, each complete as recorded), under moto (Config in TestMode) and the botocore-validated Network
 Firewall fake, and counts every API call with a botocore event hook (bench.probe.CallCounter). The floor and
@@ -78,6 +78,7 @@ def _live_group(nfw, item: dict) -> None:
 
 def child() -> None:
     import importlib
+    import os
 
     from bench.probe import CallCounter, write_report
 
@@ -93,7 +94,8 @@ def child() -> None:
     report: dict = {"rules": {}}
     with mock_aws(), FakeNetworkFirewall(region=REGION, account_id=ACCOUNT) as nfw:
         for spec in all_rules():
-            handler = importlib.import_module(f"rules.{spec.folder.name}.handler").lambda_handler
+            os.environ["PERIMETER_RULE_ID"] = spec.rule_id  # as the templates set it for the rule's function
+            handler = importlib.import_module("perimeter.entry").lambda_handler
             runs = []
             for resource_type in spec.resource_types:
                 for item, complete in _items(generator, resource_type):

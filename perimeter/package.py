@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from perimeter.runbooks import PACKAGE_ROOT
+from perimeter.sources import RULES_FOLDER, module_name
 
 DEFAULT_OUTPUT = PACKAGE_ROOT / "build" / "perimeter-lambda.zip"
-SOURCE_PACKAGES = ("perimeter", "rules")
+SOURCE_PACKAGES = ("perimeter", RULES_FOLDER)
 RULE_DATA_FILES = ("parameters.json",)
 VENDORED_DISTRIBUTION = "rdklib"
 VENDORED_PACKAGES = ("rdklib",)  # the distribution also installs rdklibtest, which the Lambda does not need
@@ -52,9 +53,17 @@ def source_entries(root: Path = PACKAGE_ROOT) -> list[Entry]:
             relative = path.relative_to(root)
             if not path.is_file() or EXCLUDED_PARTS & set(relative.parts):
                 continue
-            if path.suffix == ".py" or (package == "rules" and path.name in RULE_DATA_FILES):
-                entries.append(Entry(relative.as_posix(), path))
+            if path.suffix == ".py" or (package == RULES_FOLDER and path.name in RULE_DATA_FILES):
+                entries.append(Entry(_arcname(path, root), path))
     return entries
+
+
+def _arcname(path: Path, root: Path) -> str:
+    """Where the file goes in the zip, by module name: rules/x/rule.py is perimeter/rules/x/rule.py."""
+    if path.suffix == ".py":
+        parts = module_name(path, root).split(".")
+        return "/".join(parts) + ("/__init__.py" if path.name == "__init__.py" else ".py")
+    return "/".join(module_name(path.parent / "__init__.py", root).split(".") + [path.name])
 
 
 def vendored_entries(distribution: str = VENDORED_DISTRIBUTION) -> list[Entry]:

@@ -17,7 +17,7 @@ from perimeter.items import ItemError, configuration_of, describe, not_applicabl
 from perimeter.parameters import ParameterError, check_known
 from perimeter.verdicts import NOT_APPLICABLE, Verdict, fit
 
-RULES_PACKAGE = "rules"
+RULES_PACKAGE = "perimeter.rules"
 LEFT_SCOPE_REASON = "Resource left the scope of this rule"
 
 

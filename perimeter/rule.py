@@ -39,7 +39,7 @@ from rdklib import ConfigRule, Evaluation, Evaluator, InvalidParametersError  # 
 from perimeter.events import EventError, normalise_event  # noqa: E402
 from perimeter.items import ItemError, normalise_item  # noqa: E402
 from perimeter.parameters import ParameterError  # noqa: E402
-from perimeter.registry import RuleSpec, load_rule  # noqa: E402
+from perimeter.registry import RuleSpec  # noqa: E402
 
 LOG = logging.getLogger("perimeter")
 LOG.setLevel(os.environ.get("PERIMETER_LOG_LEVEL", "INFO"))
@@ -281,9 +281,8 @@ class _EveryResourceType(tuple):
         return True
 
 
-def lambda_handler_for(module) -> callable:
-    """The Lambda entry point for a rule module (``rules.<folder>.rule``)."""
-    spec = load_rule(module.__name__)
+def lambda_handler_for(spec: RuleSpec) -> callable:
+    """The Lambda handler of one rule (perimeter.entry picks the rule from the function's environment)."""
 
     def lambda_handler(event, context):
         try:

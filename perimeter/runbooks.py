@@ -3,7 +3,7 @@
 A rule folder holds ``runbook.yaml`` and ``remediation.py``. In the YAML an ``aws:executeScript`` step names its
 script with ``ScriptFile: remediation.py`` (our convention, not an SSM input). ``aws:executeScript`` runs only the
 script text inlined in the document, so rendering replaces ``ScriptFile`` by ``Script``: the ``perimeter.*``
-and ``rules.*`` modules the script imports (pure by the pack's rule: a rule's ``rule.py`` imports no AWS library) (their transitive closure, found with ``ast``), each registered in ``sys.modules``
+modules the script imports (``perimeter.rules.*`` included) (pure by the pack's rule: a rule's ``rule.py`` imports no AWS library) (their transitive closure, found with ``ast``), each registered in ``sys.modules``
 under its real name, followed by the script's own source. The runbook thus evaluates with exactly the code the
 rule uses. The standard library, boto3 and botocore are left to the runtime, which has them; any other import
 is an error, because the runtime would not have it.
@@ -19,9 +19,11 @@ from typing import Any
 
 import yaml
 
+from perimeter.sources import module_base
+
 CORE_PACKAGE = "perimeter"
 # Packages whose modules are bundled: the core and the rules' pure evaluation modules.
-BUNDLED_PACKAGES = (CORE_PACKAGE, "rules")
+BUNDLED_PACKAGES = (CORE_PACKAGE,)
 SCRIPT_FILE_KEY = "ScriptFile"
 # The SSM API rejects document content over 64 KB (MaxDocumentSizeExceeded); values passed as parameters at run
 # time count towards the same quota, so a document near the limit can still fail to start.
@@ -230,7 +232,7 @@ def _is_core(module: str, path: Path, lineno: int) -> bool:
 
 
 def _locate(module: str, package_root: Path) -> CoreModule:
-    base = package_root.joinpath(*module.split("."))
+    base = module_base(module, package_root)
     if (base / "__init__.py").is_file():
         return CoreModule(module, base / "__init__.py", True)
     return CoreModule(module, base.with_suffix(".py"), False)

@@ -72,3 +72,26 @@ def stub_clients(interceptor: ClientInterceptor, service: str, configure) -> lis
 
     interceptor.on_create.setdefault(service, []).append(attach)
     return stubbers
+
+
+def rule_handler(rule_id: str):
+    """The deployed entry point, perimeter.entry.lambda_handler, as the function of ``rule_id`` runs it: the call
+    sees PERIMETER_RULE_ID set as the templates set it. ``.spec`` is the rule's RuleSpec."""
+    import os
+
+    from perimeter import entry
+    from perimeter.registry import rule_by_id
+
+    def handler(event, context):
+        previous = os.environ.get(entry.RULE_ID_VARIABLE)
+        os.environ[entry.RULE_ID_VARIABLE] = rule_id
+        try:
+            return entry.lambda_handler(event, context)
+        finally:
+            if previous is None:
+                os.environ.pop(entry.RULE_ID_VARIABLE, None)
+            else:
+                os.environ[entry.RULE_ID_VARIABLE] = previous
+
+    handler.spec = rule_by_id(rule_id)
+    return handler

@@ -28,7 +28,7 @@ from support import ClientInterceptor
 from tests.fakes.networkfirewall import FakeNetworkFirewall
 
 RULES = all_rules()
-HANDLERS = {spec.rule_id: lambda_handler_for(spec.module) for spec in RULES}
+HANDLERS = {spec.rule_id: lambda_handler_for(spec) for spec in RULES}
 # A real-shaped item per rule (the first is what the event tests send), more for the structural sweep.
 ITEMS = {
     "sg-ingress-port-range-restricted": ["sg-open-range.notification", "sg-mixed-sources.notification",

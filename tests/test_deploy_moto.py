@@ -39,7 +39,7 @@ KEY = "perimeter-lambda.zip"
 STACK = "perimeter"
 SPECS = all_rules()
 RUNBOOK_SPECS = [spec for spec in SPECS if (spec.folder / "runbook.yaml").exists()]
-ARTIFACT_PACKAGES = ("perimeter", "rules", "rdklib")
+ARTIFACT_PACKAGES = ("perimeter", "rdklib")
 
 # moto warns that it skips the Config resources (see the module docstring).
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
@@ -94,7 +94,8 @@ def test_stack_creates_functions_roles_permissions_documents(stack):
         name = f"perimeter-{spec.rule_id}"
         configuration = lam.get_function(FunctionName=name)["Configuration"]
         assert configuration["Runtime"] == "python3.12"
-        assert configuration["Handler"] == f"rules.{spec.folder.name}.handler.lambda_handler"
+        assert configuration["Handler"] == "perimeter.entry.lambda_handler"
+        assert configuration["Environment"]["Variables"] == {"PERIMETER_RULE_ID": spec.rule_id}
         role_name = configuration["Role"].rsplit("/", 1)[1]
         assert role_name == ids[f"{logical}FunctionRole"]
         trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
@@ -144,9 +145,12 @@ def modules_from(directory: Path):
         importlib.invalidate_caches()
 
 
-def test_the_deployed_function_returns_a_verdict_for_a_change_event(stack, artifact, tmp_path):
+def test_the_deployed_function_returns_a_verdict_for_a_change_event(stack, artifact, tmp_path, monkeypatch):
     lam = boto3.client("lambda", region_name=REGION)
-    handler = lam.get_function_configuration(FunctionName="perimeter-sg-ingress-port-range-restricted")["Handler"]
+    configuration = lam.get_function_configuration(FunctionName="perimeter-sg-ingress-port-range-restricted")
+    handler = configuration["Handler"]
+    for name, value in configuration["Environment"]["Variables"].items():  # as Lambda sets them
+        monkeypatch.setenv(name, value)
     event = json.loads((FIXTURES / "events" / "change-open-range.json").read_text())
     event["configRuleName"] = "perimeter-sg-ingress-port-range-restricted"
     task = tmp_path / "task"  # Lambda runs the extracted zip from /var/task

@@ -22,11 +22,12 @@ from botocore.exceptions import ClientError
 from faultinjection import HttpFaults, denied, fake_backend, ok, server_error, throttle
 from perimeter.registry import all_rules
 from perimeter.rule import PUT_EVALUATIONS_BATCH, PackClientFactory, RuleInvocationError, deliver_evaluations
-from rules.netfw_policy_rule_group_associated.handler import lambda_handler as policy_handler
-from rules.netfw_rule_group_not_empty.handler import lambda_handler as group_handler
-from rules.sg_ingress_port_range_restricted.handler import lambda_handler as sg_handler
-from support import ClientInterceptor, OperationStubber, stub_clients
+from support import ClientInterceptor, OperationStubber, stub_clients, rule_handler
 from tests.fakes.networkfirewall import FakeNetworkFirewall
+
+policy_handler = rule_handler("netfw-policy-rule-group-associated")
+group_handler = rule_handler("netfw-rule-group-not-empty")
+sg_handler = rule_handler("sg-ingress-port-range-restricted")
 
 MAX_ATTEMPTS = 3  # botocore's standard retry mode
 SG_ID = "sg-0e1f2a3b4c5d6e7f8"
@@ -214,14 +215,14 @@ def policy_without_groups(aws):
 
 
 def _run_sg_runbook(group):
-    from rules.sg_ingress_port_range_restricted.remediation import handler
+    from perimeter.rules.sg_ingress_port_range_restricted.remediation import handler
 
     result = handler({"SecurityGroupId": group, "ReplacementTcpPorts": ["443"]}, None)
     return [(r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIpv4"]) for r in result["Removed"] + result["Added"]]
 
 
 def _run_policy_runbook(events):
-    from rules.netfw_policy_rule_group_associated.remediation import handler
+    from perimeter.rules.netfw_policy_rule_group_associated.remediation import handler
 
     result = handler(events, None)
     return result["Changed"], result["List"], result["Reference"]

@@ -253,7 +253,7 @@ def test_every_rule_gives_a_verdict_or_a_clear_error(spec, data):
 # --- the Lambda path: events through the handler, under moto -------------------------------------------------
 
 CHANGE = load_fixture("events/change-open-range.json")
-HANDLERS = {spec.rule_id: lambda_handler_for(spec.module) for spec in RULES}
+HANDLERS = {spec.rule_id: lambda_handler_for(spec) for spec in RULES}
 
 
 @st.composite

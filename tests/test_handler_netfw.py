@@ -7,10 +7,11 @@ from moto import mock_aws
 
 from conftest import change_event
 from perimeter.rule import RuleInvocationError
-from rules.netfw_policy_rule_group_associated.handler import lambda_handler as policy_handler
-from rules.netfw_rule_group_not_empty.handler import lambda_handler as group_handler
-from support import ClientInterceptor
+from support import ClientInterceptor, rule_handler
 from tests.fakes.networkfirewall import FakeNetworkFirewall
+
+policy_handler = rule_handler("netfw-policy-rule-group-associated")
+group_handler = rule_handler("netfw-rule-group-not-empty")
 
 GROUP_NAME = "big-suricata"  # the fixture item recorded without its rulesSource
 

@@ -9,8 +9,9 @@ import pytest
 from moto import mock_aws
 
 from perimeter.rule import RuleInvocationError
-from rules.sg_ingress_port_range_restricted.handler import lambda_handler
-from support import ClientInterceptor, OperationStubber, stub_clients
+from support import ClientInterceptor, OperationStubber, stub_clients, rule_handler
+
+lambda_handler = rule_handler("sg-ingress-port-range-restricted")
 
 RULE_ID = "sg-ingress-port-range-restricted"
 
@@ -244,7 +245,7 @@ def test_execution_role_name_assumes_that_role_in_the_evaluated_account(aws, fix
 
 def test_execution_role_arn_is_built_from_account_and_partition():
     from perimeter.rule import PackRule
-    from rules.sg_ingress_port_range_restricted.handler import lambda_handler as handler
+    handler = rule_handler("sg-ingress-port-range-restricted")
 
     rule = PackRule(handler.spec)
     event = {"ruleParameters": json.dumps({"ExecutionRoleName": "perimeter-execution"}), "accountId": "210987654321",

@@ -49,22 +49,23 @@ def test_holds_core_rules_and_rdklib_but_not_what_the_runtime_provides(artifact)
         names = set(archive.namelist())
     tops = {name.split("/")[0] for name in names}
 
-    assert {"perimeter/__init__.py", "perimeter/rule.py", "rules/__init__.py", "rdklib/__init__.py",
+    assert {"perimeter/__init__.py", "perimeter/rule.py", "perimeter/rules/__init__.py", "perimeter/entry.py", "rdklib/__init__.py",
             "rdklib/evaluator.py"} <= names
     assert any(name.endswith("dist-info/licenses/LICENSE") for name in names)
     for spec in all_rules():
-        assert f"rules/{spec.folder.name}/handler.py" in names
-        assert f"rules/{spec.folder.name}/parameters.json" in names  # the registry reads it at import
+        assert f"perimeter/rules/{spec.folder.name}/rule.py" in names
+        assert f"perimeter/rules/{spec.folder.name}/parameters.json" in names  # the registry reads it at import
     assert not tops & {"boto3", "botocore", "rdklibtest", "yaml"}
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
 def handlers() -> list[str]:
+    """Every function's handler and rule, as ``handler=rule-id`` (the rule from its PERIMETER_RULE_ID)."""
     found = []
     for relative in FUNCTION_TEMPLATES:
         template = yaml.safe_load((ROOT / "templates" / relative).read_text(encoding="utf-8"))
-        found += [r["Properties"]["Handler"] for r in template["Resources"].values()
-                  if r["Type"] == "AWS::Lambda::Function"]
+        found += [f'{r["Properties"]["Handler"]}={r["Properties"]["Environment"]["Variables"]["PERIMETER_RULE_ID"]}'
+                  for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     return sorted(set(found))
 
 
@@ -82,19 +83,22 @@ def runtime_path(directory: Path) -> Path:
 
 
 PROBE = r"""
-import importlib, json, sys
+import importlib, json, os, sys
 artifact = sys.argv[1]
 result = {}
-for handler in sys.argv[2:]:
+for pair in sys.argv[2:]:
+    handler, _, rule_id = pair.partition("=")
+    os.environ["PERIMETER_RULE_ID"] = rule_id
     module_name, _, function_name = handler.rpartition(".")
     module = importlib.import_module(module_name)
     function = getattr(module, function_name)
     rdklib = sys.modules["rdklib"]
-    result[handler] = {
+    result[pair] = {
         "module_file": module.__file__,
         "rdklib_file": rdklib.__file__,
         "callable": callable(function),
-        "rule_id": function.spec.rule_id,
+        "rule_id": module.handler_for_environment().spec.rule_id,
+        "rule_file": sys.modules[module.handler_for_environment().spec.module.__name__].__file__,
     }
 print(json.dumps(result))
 """
@@ -118,13 +122,15 @@ def test_every_functions_handler_resolves_to_a_lambda_handler_in_the_zip(artifac
     assert result.returncode == 0, result.stderr[-3000:]
 
     found = json.loads(result.stdout)
-    for handler in names:
-        folder = handler.split(".")[1]
-        info = found[handler]
-        assert info["callable"], handler
-        assert info["module_file"] == f"{task}/rules/{folder}/handler.py"
+    for pair in names:
+        rule_id = pair.partition("=")[2]
+        folder = rule_id.replace("-", "_")
+        info = found[pair]
+        assert info["callable"], pair
+        assert info["module_file"] == f"{task}/perimeter/entry.py"
+        assert info["rule_file"] == f"{task}/perimeter/rules/{folder}/rule.py"
         assert info["rdklib_file"].startswith(f"{task}/rdklib/")
-        assert info["rule_id"] == folder.replace("_", "-")
+        assert info["rule_id"] == rule_id
 
 
 def test_package_command_writes_the_zip(tmp_path, capsys):

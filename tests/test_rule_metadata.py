@@ -51,10 +51,11 @@ def test_defaults_parse(spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_handler_module_exports_lambda_handler_for_this_rule(spec):
-    handler = importlib.import_module(f"rules.{spec.folder.name}.handler").lambda_handler
+def test_the_entry_point_serves_this_rule_by_its_environment_variable(spec, monkeypatch):
+    from perimeter import entry
 
-    assert callable(handler) and handler.spec.rule_id == spec.rule_id
+    monkeypatch.setenv(entry.RULE_ID_VARIABLE, spec.rule_id)
+    assert entry.handler_for_environment().spec is spec
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -74,3 +75,20 @@ def test_scenarios_are_mirrored_one_to_one_by_tests(spec):
 
     assert scenarios == list(range(1, len(scenarios) + 1)), "scenarios are numbered S1..Sn without gaps"
     assert set(scenarios) == tested, f"scenarios without a test: {set(scenarios) - tested}; tests without a scenario: {tested - set(scenarios)}"
+
+
+@pytest.mark.parametrize("value, message", [
+    (None, "the function's environment has no PERIMETER_RULE_ID"),
+    ("  ", "the function's environment has no PERIMETER_RULE_ID"),
+    ("no-such-rule", "environment variable PERIMETER_RULE_ID: unknown rule 'no-such-rule'; known rules: "),
+])
+def test_the_entry_point_fails_the_invocation_when_the_rule_is_not_set(value, message, monkeypatch):
+    from perimeter import entry
+    from perimeter.rule import RuleInvocationError
+
+    if value is None:
+        monkeypatch.delenv(entry.RULE_ID_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(entry.RULE_ID_VARIABLE, value)
+    with pytest.raises(RuleInvocationError, match=re.escape(message)):
+        entry.lambda_handler({}, None)

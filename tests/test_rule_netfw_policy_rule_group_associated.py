@@ -16,7 +16,7 @@ from perimeter.registry import LEFT_SCOPE_REASON, load_rule
 from perimeter.verdicts import COMPLIANT, MAX_ANNOTATION, NON_COMPLIANT, NOT_APPLICABLE, Verdict
 from tests.builders import api_shape, pascalise, recorded_item
 
-SPEC = load_rule("rules.netfw_policy_rule_group_associated.rule")
+SPEC = load_rule("perimeter.rules.netfw_policy_rule_group_associated.rule")
 RULE_ID = "netfw-policy-rule-group-associated"
 ACCOUNT = "123456789012"
 POLICY_TYPE = "AWS::NetworkFirewall::FirewallPolicy"

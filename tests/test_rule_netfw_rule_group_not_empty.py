@@ -19,10 +19,10 @@ from perimeter.items import ItemError, normalise_item
 from perimeter.parameters import ParameterError
 from perimeter.registry import LEFT_SCOPE_REASON, load_rule
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, Verdict
-from rules.netfw_rule_group_not_empty import rule
+from perimeter.rules.netfw_rule_group_not_empty import rule
 from tests.builders import api_shape, pascalise, recorded_item
 
-SPEC = load_rule("rules.netfw_rule_group_not_empty.rule")
+SPEC = load_rule("perimeter.rules.netfw_rule_group_not_empty.rule")
 RULE_ID = "netfw-rule-group-not-empty"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -16,7 +16,7 @@ from perimeter.ports import PortRange
 from perimeter.registry import load_rule
 from perimeter.verdicts import COMPLIANT, MAX_ANNOTATION, NON_COMPLIANT, NOT_APPLICABLE, Verdict, summarise
 
-SPEC = load_rule("rules.sg_ingress_port_range_restricted.rule")
+SPEC = load_rule("perimeter.rules.sg_ingress_port_range_restricted.rule")
 ACCOUNT = "123456789012"
 SG_TYPE = "AWS::EC2::SecurityGroup"
 

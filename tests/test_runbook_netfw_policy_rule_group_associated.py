@@ -288,7 +288,7 @@ def test_a_priority_given_for_a_default_action_order_stateful_reference_is_ignor
 
 
 def test_afterwards_the_rule_evaluates_the_policy_compliant(document, nfw):
-    spec = load_rule("rules.netfw_policy_rule_group_associated.rule")
+    spec = load_rule("perimeter.rules.netfw_policy_rule_group_associated.rule")
     parameters = spec.parse_parameters({})
     arn = nfw.put_firewall_policy("edge", policy(strict=True))
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from perimeter.runbooks import render_runbook
-from rules.sg_ingress_port_range_restricted import rule
-from rules.sg_ingress_port_range_restricted.remediation import PAGE_SIZE
+from perimeter.rules.sg_ingress_port_range_restricted import rule
+from perimeter.rules.sg_ingress_port_range_restricted.remediation import PAGE_SIZE
 from tests.ssm import validator
 from tests.ssm.runner import FAILED, SUCCESS, ParameterError, run_document
 from tests.support import ClientInterceptor, OperationStubber

@@ -110,7 +110,7 @@ def run_isolated(script: str, call: str) -> str:
         import importlib.abc, json, sys
         class Block(importlib.abc.MetaPathFinder):
             def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("perimeter", "rules", "rdklib"):
+                if name.split(".")[0] in ("perimeter", "rdklib"):
                     raise ImportError("blocked: " + name)
         sys.meta_path.insert(0, Block())
         try:
@@ -152,20 +152,21 @@ def test_real_core_modules_bundle_and_run_on_their_own(tmp_path):
 
 def test_a_rules_pure_evaluation_module_is_bundled_with_its_core_imports(tmp_path):
     script = write(tmp_path / "remediation.py", """\
-        from rules.sg_ingress_port_range_restricted.rule import parse_parameters
+        from perimeter.rules.sg_ingress_port_range_restricted.rule import parse_parameters
 
         def handler(events, context):
             return parse_parameters({"maxPorts": events["MaxPorts"]}).max_ports
     """)
     names = {module.name for module in core_modules(script, PACKAGE_ROOT)}
-    assert {"rules", "rules.sg_ingress_port_range_restricted", "rules.sg_ingress_port_range_restricted.rule",
+    assert {"perimeter.rules", "perimeter.rules.sg_ingress_port_range_restricted",
+            "perimeter.rules.sg_ingress_port_range_restricted.rule",
             "perimeter.securitygroups", "perimeter.parameters"} <= names
     assert run_isolated(bundle_script(script), "namespace['handler']({'MaxPorts': '7'}, {})") == 7
 
 
 @pytest.mark.parametrize("statement, message", [
     ("import rdklib", "imports rdklib, which the aws:executeScript runtime does not have"),
-    ("from rules.sg import rule", "imports rules.sg, not found under"),
+    ("from perimeter.rules.sg import rule", "imports perimeter.rules.sg, not found under"),
     ("import yaml", "imports yaml"),
     ("from perimeter.nowhere import thing", "imports perimeter.nowhere, not found under"),
     ("from . import exposure", "relative import in a script"),

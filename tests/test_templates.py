@@ -299,7 +299,7 @@ def declared(spec, key: str) -> set[str]:
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_lambda_actions_declared_are_the_ones_the_rule_calls(spec):
-    assert declared(spec, "LambdaActions") == api_calls([spec.folder / "rule.py", spec.folder / "handler.py"])
+    assert declared(spec, "LambdaActions") == api_calls([spec.folder / "rule.py"])
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -362,7 +362,9 @@ def test_functions_run_python_3_12_with_each_rules_handler():
         functions = resources(relative, "AWS::Lambda::Function")
         handlers = {f["Properties"]["Handler"] for f in functions.values()}
         assert {f["Properties"]["Runtime"] for f in functions.values()} == {"python3.12"}
-        assert handlers == {f"rules.{spec.folder.name}.handler.lambda_handler" for spec in SPECS}
+        assert handlers == {"perimeter.entry.lambda_handler"}
+        assert sorted(f["Properties"]["Environment"]["Variables"]["PERIMETER_RULE_ID"] for f in functions.values()) \
+            == sorted(spec.rule_id for spec in SPECS)
 
 
 # --- remediation configurations -----------------------------------------------------------------------------

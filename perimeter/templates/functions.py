@@ -8,6 +8,9 @@ from perimeter.templates.naming import named, named_text
 from perimeter.templates.plan import RulePlan
 from perimeter.templates.template_parameters import LOG_RETENTION
 
+# Every rule's function runs the pack's one entry point; the environment says which rule (perimeter.entry).
+ENTRY_POINT = "perimeter.entry.lambda_handler"
+RULE_ID_VARIABLE = "PERIMETER_RULE_ID"
 LAMBDA_TIMEOUT_SECONDS = 60
 LAMBDA_MEMORY_MB = 256
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -51,7 +54,8 @@ def function(plan: RulePlan, code_path: str) -> dict:
             "FunctionName": named(plan.spec),
             "Description": f"AWS Config rule {plan.rule_id}: {title}"[:256],
             "Runtime": parameters["SourceRuntime"],
-            "Handler": f"rules.{plan.spec.folder.name}.handler.lambda_handler",
+            "Handler": ENTRY_POINT,
+            "Environment": {"Variables": {RULE_ID_VARIABLE: plan.rule_id}},
             "Code": code_path,
             "Role": arn_of(f"{plan.logical}FunctionRole"),
             "Timeout": LAMBDA_TIMEOUT_SECONDS,

@@ -17,7 +17,7 @@ from perimeter.remediation import InputError, boolean_input, client, error_code,
 from perimeter.securitygroups import (
     ALL_TRAFFIC, CIDR_IPV4, CIDR_IPV6, PREFIX_LIST, SECURITY_GROUP, Permission, SecurityGroup, ingress_from_rules,
 )
-from rules.sg_ingress_port_range_restricted.rule import offending_permissions, parse_parameters
+from perimeter.rules.sg_ingress_port_range_restricted.rule import offending_permissions, parse_parameters
 
 PAGE_SIZE = 200  # MaxResults of DescribeSecurityGroupRules (5-1000)
 # Runbook parameter -> the rule parameter it carries, with the same meaning and the same validation.

@@ -1,5 +1,0 @@
-"""AWS Lambda entry point: rdklib's Evaluator around the pure rule (see perimeter.rule)."""
-from perimeter.rule import lambda_handler_for
-from rules.sg_ingress_port_range_restricted import rule
-
-lambda_handler = lambda_handler_for(rule)
