@@ -46,8 +46,11 @@ test: $(STAMP) $(SSM_SCHEMA_STAMP)
 fuzz: $(STAMP)
 	PERIMETER_FUZZ=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
 
-# Regenerate every committed artifact from the rule metadata.
-generate: catalog templates
+# Regenerate every committed artifact from the rules' declarations (rules/*/declaration.py).
+generate: rdk catalog templates
+.PHONY: rdk
+rdk: $(STAMP)
+	$(PY) -m perimeter.rdk --write
 catalog: $(STAMP)
 	$(PY) -m perimeter.catalog --write README.md
 

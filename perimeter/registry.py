@@ -1,7 +1,9 @@
-"""The rules of the pack: each folder under ``rules/`` with a ``parameters.json`` (RDK schema).
+"""The rules of the pack: each folder under ``rules/`` (the package ``perimeter.rules``) with a ``declaration.py``.
 
-The metadata is the single source of a rule's id, resource types, triggers and parameter names;
-a rule's ``rule.py`` holds only its pure semantics (``parse_parameters`` and ``evaluate``).
+A rule's declaration (perimeter.declarations) is the single source of its id, resource types, triggers,
+parameters and permissions; its ``rule.py`` holds only its pure semantics (``parse_parameters`` and ``evaluate``).
+``metadata`` is the declaration in RDK's ``parameters.json`` shape (plus a ``Perimeter`` section), which
+``make generate`` writes into each folder for RDK users and the templates read.
 """
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from perimeter.declarations import DeclarationError, validate
 from perimeter.items import ItemError, configuration_of, describe, not_applicable_reason
 from perimeter.parameters import ParameterError, check_known
+from perimeter.sources import RULES_PACKAGE
 from perimeter.verdicts import NOT_APPLICABLE, Verdict, fit
 
-RULES_PACKAGE = "perimeter.rules"
 LEFT_SCOPE_REASON = "Resource left the scope of this rule"
+CHANGE_TRIGGERS = ("ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification")
+PERIODIC_TRIGGER = "ScheduledNotification"
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,21 @@ class RuleSpec:
     metadata: dict[str, Any]
     module: ModuleType
     folder: Path
+    declaration: dict[str, Any]
+
+    @property
+    def is_change_triggered(self) -> bool:
+        return self.declaration["trigger"]["change"]
+
+    @property
+    def periodic_frequency(self) -> str | None:
+        return self.declaration["trigger"]["periodic"]
+
+    @property
+    def remediation_resource_parameter(self) -> str | None:
+        """The runbook parameter that receives the non-compliant resource's id (None: no remediation)."""
+        remediation = self.declaration["remediation"]
+        return remediation["resourceIdParameter"] if remediation else None
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -72,31 +92,74 @@ class RuleSpec:
         return Verdict(verdict.compliance, fit(verdict.annotation))
 
 
-def _metadata(folder: Path) -> dict:
-    return json.loads((folder / "parameters.json").read_text(encoding="utf-8"))
+_PSEUDO_PARAMETERS = {"{partition}": "${AWS::Partition}", "{region}": "${AWS::Region}", "{account}": "${AWS::AccountId}"}
 
 
-def _parameter_defaults(parameters: dict) -> dict[str, str]:
-    defaults: dict[str, str] = {}
-    for key in ("InputParameters", "OptionalParameters"):
-        text = parameters.get(key) or "{}"
-        defaults.update(json.loads(text) if isinstance(text, str) else text)
-    return defaults
+def _cloudformation_arn(arn: str) -> str:
+    """A declared ARN with its placeholders as CloudFormation pseudo parameters (the templates Fn::Sub them)."""
+    for placeholder, pseudo in _PSEUDO_PARAMETERS.items():
+        arn = arn.replace(placeholder, pseudo)
+    return arn
+
+
+def rdk_metadata(declaration: dict) -> dict:
+    """The declaration in RDK's parameters.json shape; the ``Perimeter`` section holds what RDK has no field for."""
+    parameters = declaration["parameters"]
+    trigger = declaration["trigger"]
+
+    def statements(entries: list) -> list:
+        return [{"Action": entry["actions"], "Resource": [_cloudformation_arn(arn) for arn in entry["resources"]]}
+                for entry in entries]
+
+    remediation = declaration["remediation"] or {}
+    perimeter = {
+        "Title": declaration["title"],
+        "Risk": declaration["severity"],
+        "Frameworks": declaration["frameworks"],
+        "SecurityHubControls": declaration["controls"],
+        "Triggers": list(CHANGE_TRIGGERS if trigger["change"] else ()) + ([PERIODIC_TRIGGER] if trigger["periodic"] else []),
+        "LambdaActions": statements(declaration["lambdaPermissions"]),
+        "RemediationActions": statements(remediation.get("permissions", [])),
+        "ParameterDescriptions": {name: p["description"] for name, p in parameters.items()},
+    }
+    if remediation:
+        perimeter["RemediationResourceParameter"] = remediation["resourceIdParameter"]
+    return {
+        "Version": "1.0",
+        "Parameters": {
+            "RuleName": declaration["id"],
+            "Description": declaration["description"],
+            "SourceRuntime": declaration["runtime"],
+            "CodeKey": f"{declaration['id']}.zip",
+            "InputParameters": "{}",
+            "OptionalParameters": json.dumps({name: p["default"] for name, p in parameters.items()}),
+            "SourceEvents": ",".join(declaration["resourceTypes"]) if trigger["change"] else "",
+            "SourcePeriodic": trigger["periodic"] or "",
+            "RuleSets": ["perimeter"],
+        },
+        "Tags": "[]",
+        "Perimeter": perimeter,
+    }
 
 
 def load_rule(module_name: str) -> RuleSpec:
-    """The spec of the rule whose ``rule.py`` is ``module_name`` (e.g. ``rules.x.rule``)."""
-    module = importlib.import_module(module_name)
-    folder = Path(module.__file__).parent
-    metadata = _metadata(folder)
-    parameters = metadata["Parameters"]
+    """The spec of the rule whose ``rule.py`` is ``module_name`` (e.g. ``perimeter.rules.x.rule``)."""
+    package = module_name.rpartition(".")[0]
+    declaration_module = importlib.import_module(f"{package}.declaration")
+    folder = Path(declaration_module.__file__).parent
+    declaration = getattr(declaration_module, "DECLARATION", None)
+    where = f"rules/{folder.name}/declaration.py"
+    validate(declaration, where)
+    if folder.name != declaration["id"].replace("-", "_"):
+        raise DeclarationError(f"{where}: id: {declaration['id']!r} must be the folder name with - for _")
     return RuleSpec(
-        rule_id=parameters["RuleName"],
-        resource_types=tuple(t.strip() for t in parameters["SourceEvents"].split(",") if t.strip()),
-        parameter_defaults=_parameter_defaults(parameters),
-        metadata=metadata,
-        module=module,
+        rule_id=declaration["id"],
+        resource_types=tuple(declaration["resourceTypes"]),
+        parameter_defaults={name: p["default"] for name, p in declaration["parameters"].items()},
+        metadata=rdk_metadata(declaration),
+        module=importlib.import_module(module_name),
         folder=folder,
+        declaration=declaration,
     )
 
 
@@ -105,7 +168,7 @@ def all_rules() -> tuple[RuleSpec, ...]:
     """Every rule of the pack, ordered by rule id."""
     package = importlib.import_module(RULES_PACKAGE)
     root = Path(package.__file__).parent
-    folders = sorted(path.parent for path in root.glob("*/parameters.json"))
+    folders = sorted(path.parent for path in root.glob("*/declaration.py"))
     specs = [load_rule(f"{RULES_PACKAGE}.{folder.name}.rule") for folder in folders]
     return tuple(sorted(specs, key=lambda spec: spec.rule_id))
 

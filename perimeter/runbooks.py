@@ -72,6 +72,11 @@ class CoreModule:
     def source(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
+    def bundled_source(self) -> str:
+        """The module as the bundle carries it: the same code without docstrings and comments, which are for
+        readers of the repository and would otherwise cost a third of the document's 64 KB."""
+        return stripped_source(self.source(), str(self.path))
+
 
 def render_runbook(rule_dir: Path, package_root: Path = PACKAGE_ROOT) -> dict:
     """Load ``rule_dir/runbook.yaml`` and inline every ``ScriptFile`` as a bundled ``Script``."""
@@ -113,9 +118,21 @@ def bundle_script(script_path: Path, package_root: Path = PACKAGE_ROOT) -> str:
     # Register every module first so `import perimeter.x` finds it; then run them dependencies first.
     parts += [f"_perimeter_register({module.name!r}, {module.is_package})\n" for module in _by_name(modules)]
     for module in modules:
-        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {_string_literal(module.source())})\n")
+        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {_string_literal(module.bundled_source())})\n")
     parts += ["\n", BUNDLE_FOOTER, script]
     return "".join(parts)
+
+
+def stripped_source(source: str, filename: str = "<module>") -> str:
+    """``source`` re-written from its syntax tree: comments and docstrings gone, the code itself unchanged."""
+    tree = ast.parse(source, filename=filename)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree) + "\n"
 
 
 def _split_future_imports(script: str) -> tuple[str, str]:

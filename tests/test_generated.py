@@ -13,3 +13,9 @@ def test_readme_catalog_matches_rule_metadata():
     committed = readme[readme.index(START) : readme.index(END) + len(END)]
 
     assert committed == render_catalog(), "README catalog drifted from rules/*/parameters.json: run `make catalog`"
+
+
+def test_rdk_parameters_json_matches_each_declaration():
+    from perimeter import rdk
+
+    assert rdk.drifted() == [], "rules/*/parameters.json drifted from rules/*/declaration.py: run `make generate`"

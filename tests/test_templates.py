@@ -447,12 +447,15 @@ def sample_document(**parameters) -> dict:
             "mainSteps": []}
 
 
-def sg_spec():
-    return next(s for s in SPECS if s.rule_id == "sg-ingress-port-range-restricted")
+def sg_spec(resource_id_parameter: str = "SecurityGroupId"):
+    """The SG rule's spec, its declaration naming ``resource_id_parameter`` as the runbook's resource id."""
+    spec = next(s for s in SPECS if s.rule_id == "sg-ingress-port-range-restricted")
+    remediation = {**spec.declaration["remediation"], "resourceIdParameter": resource_id_parameter}
+    return dataclasses.replace(spec, declaration={**spec.declaration, "remediation": remediation})
 
 
 def test_a_required_extra_parameter_becomes_an_empty_template_parameter_gating_the_remediation():
-    mapping = map_remediation_parameters(sg_spec(), sample_document(
+    mapping = map_remediation_parameters(sg_spec("GroupId"), sample_document(
         GroupId={"type": "String"}, Baseline={"type": "String"}, Count={"type": "Integer", "default": 3}))
     by_name = {p.name: p for p in mapping}
 
@@ -464,16 +467,25 @@ def test_a_required_extra_parameter_becomes_an_empty_template_parameter_gating_t
 
 @pytest.mark.parametrize("document, message", [
     (sample_document(GroupId={"type": "String"}, Tags={"type": "MapList", "default": []}), "type MapList"),
-    (sample_document(MaxPorts={"type": "String", "default": "1"}), "no parameter left for the resource id"),
+    (sample_document(MaxPorts={"type": "String", "default": "1"}), "has no parameter GroupId, which the declaration"),
     ({"schemaVersion": "0.3", "parameters": {"GroupId": {"type": "String"}}, "mainSteps": []},
      "no AutomationAssumeRole"),
-    (sample_document(GroupId={"type": "StringList"}), "would receive the resource id"),
+    (sample_document(GroupId={"type": "StringList"}), "receives the resource id .* but has type StringList"),
     (sample_document(GroupId={"type": "String"}, SourceScope={"type": "StringList", "default": []}),
      "has type StringList"),
 ], ids=["unsupported-type", "no-resource-id", "no-role", "resource-id-not-string", "twin-not-string"])
 def test_unmappable_runbook_parameters_fail_generation_clearly(document, message):
     with pytest.raises(TemplateError, match=message):
-        map_remediation_parameters(sg_spec(), document)
+        map_remediation_parameters(sg_spec("GroupId"), document)
+
+
+def test_the_resource_id_goes_to_the_declared_parameter_not_the_first_one():
+    """A String parameter added above the resource id parameter must not take Config's resource id."""
+    mapping = map_remediation_parameters(sg_spec("GroupId"), sample_document(
+        Baseline={"type": "String", "default": "x"}, GroupId={"type": "String"}))
+    by_name = {p.name: p for p in mapping}
+
+    assert (by_name["GroupId"].source, by_name["Baseline"].source) == (RESOURCE_ID, TEMPLATE_VALUE)
 
 
 @pytest.mark.parametrize("actions", [["*"], ["ec2:*"], ["DescribeSecurityGroups"]])

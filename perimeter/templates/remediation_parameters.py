@@ -40,7 +40,8 @@ def map_remediation_parameters(spec: RuleSpec, document: dict) -> tuple[Remediat
 
     - ``AutomationAssumeRole`` gets the automation role's ARN (it must exist and be the document's assumeRole);
     - a parameter named like a rule parameter, capitalised (``maxPorts`` -> ``MaxPorts``), gets the rule's value;
-    - the first other parameter is the resource id (``RESOURCE_ID``, e.g. ``SecurityGroupId``);
+    - the parameter the declaration names (``remediation.resourceIdParameter``, e.g. ``SecurityGroupId``) gets the
+      resource id (``RESOURCE_ID``), wherever it stands in the runbook;
     - every further parameter becomes a template parameter, defaulting to the runbook's default, except
       ``DryRun``, which is deployed as ``true`` (see DEPLOYED_DEFAULTS); one the runbook requires (no default)
       defaults to empty, and the rule's remediation is configured only once it is given.
@@ -55,8 +56,14 @@ def map_remediation_parameters(spec: RuleSpec, document: dict) -> tuple[Remediat
     if document.get("assumeRole") != f"{{{{ {AUTOMATION_ROLE_PARAMETER} }}}}":
         raise TemplateError(f"{where}: assumeRole must be '{{{{ {AUTOMATION_ROLE_PARAMETER} }}}}'")
     twins = {capitalised(name): name for name in spec.parameter_names}
+    resource_id = spec.remediation_resource_parameter
+    if resource_id is None:
+        raise TemplateError(f"rules/{spec.folder.name}/declaration.py: remediation: the folder has runbook.yaml but "
+                            f"the declaration has no remediation (with its resourceIdParameter)")
+    if resource_id not in parameters:
+        raise TemplateError(f"{where}: has no parameter {resource_id}, which the declaration's "
+                            f"remediation.resourceIdParameter names to receive the resource id")
     mapped: list[RemediationParameter] = []
-    resource_id_taken = False
     for name, definition in parameters.items():
         if not isinstance(definition, dict):
             raise TemplateError(f"{where}: parameter {name} has no definition mapping")
@@ -75,12 +82,10 @@ def map_remediation_parameters(spec: RuleSpec, document: dict) -> tuple[Remediat
                                     f"has type StringList; make it a String")
             mapped.append(RemediationParameter(name, RULE_VALUE, kind, required, rule_parameter=twins[name],
                                                description=description))
-        elif not resource_id_taken:
+        elif name == resource_id:
             if kind != "String":
-                raise TemplateError(f"{where}: parameter {name} would receive the resource id (the first parameter "
-                                    f"that is neither {AUTOMATION_ROLE_PARAMETER} nor a rule parameter's twin) but "
-                                    f"has type {kind}; put the resource id parameter (type String) first")
-            resource_id_taken = True
+                raise TemplateError(f"{where}: parameter {name} receives the resource id (the declaration's "
+                                    f"remediation.resourceIdParameter) but has type {kind}; make it a String")
             mapped.append(RemediationParameter(name, RESOURCE_ID, kind, required, description=description))
         else:
             default = DEPLOYED_DEFAULTS.get(name)
@@ -88,10 +93,6 @@ def map_remediation_parameters(spec: RuleSpec, document: dict) -> tuple[Remediat
                 default = "" if required else _default_text(definition["default"], kind, f"{where}: {name}")
             mapped.append(RemediationParameter(name, TEMPLATE_VALUE, kind, required, default=default,
                                                description=description))
-    if not resource_id_taken:
-        raise TemplateError(f"{where}: no parameter left for the resource id: Config passes the non-compliant "
-                            f"resource's id to the first parameter that is neither {AUTOMATION_ROLE_PARAMETER} nor "
-                            f"named after a rule parameter ({', '.join(sorted(twins)) or 'none'})")
     return tuple(mapped)
 
 

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 
 from perimeter.firewall import FirewallPolicy, firewall_policy_from_configuration
 from perimeter.items import configuration_of
-from perimeter.parameters import choice_value
+from perimeter.declarations import declared_values
+from perimeter.rules.netfw_policy_rule_group_associated.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict
 
-REQUIREMENTS = ("any", "stateful", "stateless", "both")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Parameters:
 
 
 def parse_parameters(raw: dict) -> Parameters:
-    return Parameters(choice_value(raw, "requiredRuleGroupTypes", REQUIREMENTS))
+    return Parameters(declared_values(DECLARATION, raw)["requiredRuleGroupTypes"])
 
 
 def missing_types(policy: FirewallPolicy, requirement: str) -> list[str]:

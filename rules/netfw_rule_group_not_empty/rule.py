@@ -42,12 +42,15 @@ S10 Given a deleted or not-recorded item, eventLeftScope, or another resource ty
 from __future__ import annotations
 
 from perimeter.firewall import STATELESS, FirewallModelError, RuleGroup, is_empty, rule_group_from_configuration
+from perimeter.declarations import declared_values
+from perimeter.rules.netfw_rule_group_not_empty.declaration import DECLARATION
 from perimeter.items import ItemError, configuration_of, describe
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict
 
 
 def parse_parameters(raw: dict) -> None:
-    return None  # no parameters beyond the pack's own; unknown names are rejected by the registry
+    declared_values(DECLARATION, raw)  # no parameters beyond the pack's own: refuses unknown names
+    return None
 
 
 def _rule_group(item: dict) -> RuleGroup:

@@ -51,16 +51,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perimeter.items import configuration_of
-from perimeter.parameters import choice_value, int_value, port_list_value
+from perimeter.declarations import declared_values
 from perimeter.ports import ALL_PORTS, PortRange, covered_by_one
 from perimeter.securitygroups import (
     ALL_TRAFFIC,
-    SOURCE_SCOPES,
     Permission,
     SecurityGroup,
     in_scope,
     security_group_from_configuration,
 )
+from perimeter.rules.sg_ingress_port_range_restricted.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
 
 
@@ -73,12 +73,13 @@ class Parameters:
 
 
 def parse_parameters(raw: dict) -> Parameters:
-    """Values as Config passes them (strings); ParameterError names the parameter and value."""
+    """Values as Config passes them (strings), parsed as declared; ParameterError names the parameter and value."""
+    values = declared_values(DECLARATION, raw)
     return Parameters(
-        max_ports=int_value(raw, "maxPorts", default=1, minimum=1),
-        authorized_tcp=port_list_value(raw, "authorizedTcpPorts"),
-        authorized_udp=port_list_value(raw, "authorizedUdpPorts"),
-        source_scope=choice_value(raw, "sourceScope", SOURCE_SCOPES),
+        max_ports=values["maxPorts"],
+        authorized_tcp=values["authorizedTcpPorts"],
+        authorized_udp=values["authorizedUdpPorts"],
+        source_scope=values["sourceScope"],
     )
 
 

@@ -1,0 +1,88 @@
+"""The declaration of sg-ingress-port-range-restricted: what the rule is, its parameters, triggers and permissions.
+
+The schema is perimeter/declarations.py; `make generate` derives parameters.json (RDK), the templates and the
+README catalog from this dict.
+"""
+
+DECLARATION = {
+    "id": "sg-ingress-port-range-restricted",
+    "title": "Security groups must not open inbound port ranges",
+    "description": "Security groups should not have range of ports opened for inbound traffic, in order to protect EC2 instances against denial-of-service or brute-force attacks.",
+    "severity": "Low",
+    "frameworks": [
+        "HIPAA",
+        "NIST",
+        "SOC 2",
+        "PCI DSS"
+    ],
+    "controls": [],
+    "resourceTypes": [
+        "AWS::EC2::SecurityGroup"
+    ],
+    "trigger": {
+        "change": True,
+        "periodic": None
+    },
+    "runtime": "python3.12",
+    "parameters": {
+        "maxPorts": {
+            "type": "integer",
+            "minimum": 1,
+            "default": "1",
+            "description": "Integer >= 1. A permission may open at most this many consecutive ports; more is a range."
+        },
+        "authorizedTcpPorts": {
+            "type": "ports",
+            "default": "",
+            "description": "Comma list of ports and ranges, e.g. 443,1024-65535. A tcp permission wholly inside one listed range is exempt."
+        },
+        "authorizedUdpPorts": {
+            "type": "ports",
+            "default": "",
+            "description": "Comma list of ports and ranges. A udp permission wholly inside one listed range is exempt. All traffic (-1) is exempt only when both lists cover 0-65535."
+        },
+        "sourceScope": {
+            "type": "choice",
+            "values": [
+                "any",
+                "public",
+                "world"
+            ],
+            "default": "any",
+            "description": "any (every source counts), public (only CIDRs holding a globally routable address), world (only 0.0.0.0/0 and ::/0)."
+        }
+    },
+    "lambdaPermissions": [],
+    "remediation": {
+        "resourceIdParameter": "SecurityGroupId",
+        "permissions": [
+            {
+                "actions": [
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSecurityGroupRules"
+                ],
+                "resources": [
+                    "*"
+                ]
+            },
+            {
+                "actions": [
+                    "ec2:AuthorizeSecurityGroupIngress"
+                ],
+                "resources": [
+                    "arn:{partition}:ec2:{region}:{account}:security-group/*",
+                    "arn:{partition}:ec2:{region}:{account}:security-group-rule/*"
+                ]
+            },
+            {
+                "actions": [
+                    "ec2:RevokeSecurityGroupIngress"
+                ],
+                "resources": [
+                    "arn:{partition}:ec2:{region}:{account}:security-group/*",
+                    "arn:{partition}:ec2:{region}:{account}:security-group-rule/*"
+                ]
+            }
+        ]
+    }
+}
