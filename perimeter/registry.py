@@ -72,6 +72,14 @@ class RuleSpec:
             return item
         return complete_item(item, client_factory)
 
+    def periodic_listing(self, client_factory: Any, parameters: Any):
+        """The rule's own listing for a ScheduledNotification (perimeter.periodic), or None for a rule that
+        declares no periodic trigger. Only the Lambda calls this."""
+        listing = getattr(self.module, "periodic_listing", None)
+        if self.periodic_frequency is None or listing is None:
+            return None
+        return listing(client_factory, parameters)
+
     def evaluate(self, item: dict, parameters: Any, *, left_scope: bool = False) -> Verdict:
         """The verdict for one notification-shaped item, NOT_APPLICABLE included.
 
@@ -152,12 +160,16 @@ def load_rule(module_name: str) -> RuleSpec:
     validate(declaration, where)
     if folder.name != declaration["id"].replace("-", "_"):
         raise DeclarationError(f"{where}: id: {declaration['id']!r} must be the folder name with - for _")
+    module = importlib.import_module(module_name)
+    if declaration["trigger"]["periodic"] and not callable(getattr(module, "periodic_listing", None)):
+        raise DeclarationError(f"{where}: trigger.periodic: rules/{folder.name}/rule.py defines no "
+                               f"periodic_listing(client_factory, parameters) for the periodic pass")
     return RuleSpec(
         rule_id=declaration["id"],
         resource_types=tuple(declaration["resourceTypes"]),
         parameter_defaults={name: p["default"] for name, p in declaration["parameters"].items()},
         metadata=rdk_metadata(declaration),
-        module=importlib.import_module(module_name),
+        module=module,
         folder=folder,
         declaration=declaration,
     )

@@ -16,8 +16,9 @@
   and explains AccessDenied with parameters this pack does not have (EXECUTION_ROLE_NAME,
   ASSUME_ROLE_MODE). PackClientFactory assumes the role once per invocation through botocore's
   regional endpoint and says what the role needs.
-- Scheduled notifications: rdklib raises on a rule without evaluate_periodic; no pack rule is periodic,
-  so one evaluates nothing, puts nothing and flips nothing.
+- Scheduled notifications: a periodic rule lists its resources itself (perimeter.periodic); each is reported
+  under its own type and id, and only a complete listing retires resources the rule reported before. rdklib's
+  delete_old_evaluations_on_scheduled_notification (flip every unreturned resource) stays off.
 The last three replace rdklib module names; the tests check those names still exist (rdklib < 0.4).
 """
 from __future__ import annotations
@@ -39,6 +40,8 @@ from rdklib import ConfigRule, Evaluation, Evaluator, InvalidParametersError  # 
 from perimeter.events import EventError, normalise_event  # noqa: E402
 from perimeter.items import ItemError, normalise_item  # noqa: E402
 from perimeter.parameters import ParameterError  # noqa: E402
+from perimeter.periodic import GONE_ANNOTATION  # noqa: E402
+from perimeter.verdicts import NOT_APPLICABLE  # noqa: E402
 from perimeter.registry import RuleSpec  # noqa: E402
 
 LOG = logging.getLogger("perimeter")
@@ -96,14 +99,35 @@ class PackRule(ConfigRule):
         return [Evaluation(verdict.compliance, annotation=verdict.annotation)]
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
-        """No pack rule is periodic: a ScheduledNotification (a rule deployed with a MaximumExecutionFrequency)
-        evaluates nothing, and, with delete_old_evaluations_on_scheduled_notification off, flips nothing."""
-        log_json(
-            rule=self.spec.rule_id,
-            configRuleName=event.get("configRuleName"),
-            ignored="ScheduledNotification: this rule evaluates configuration changes only",
-        )
-        return []
+        """A ScheduledNotification: the resources the rule lists itself, each judged by its pure evaluation.
+
+        A rule without a periodic trigger (a change-triggered rule deployed with a MaximumExecutionFrequency)
+        evaluates nothing and flips nothing. With a complete listing, resources this rule reported earlier that
+        are no longer listed are reported NOT_APPLICABLE once (perimeter.periodic); nothing else is touched.
+        """
+        try:
+            listing = self.spec.periodic_listing(client_factory, valid_rule_parameters)
+        except botocore.exceptions.ClientError as error:
+            raise RuleInvocationError(client_error_message(error)) from error
+        if listing is None:
+            log_json(rule=self.spec.rule_id, configRuleName=event.get("configRuleName"),
+                     ignored="ScheduledNotification: this rule evaluates configuration changes only")
+            return []
+        evaluations, seen = [], set()
+        for item in listing.items:
+            verdict = self.spec.evaluate(item, valid_rule_parameters)
+            key = (item["resourceType"], item["resourceId"])
+            if key in seen:
+                raise RuleInvocationError(f"the periodic listing holds {key[0]} {key[1]} twice")
+            seen.add(key)
+            evaluations.append(Evaluation(verdict.compliance, key[1], key[0], verdict.annotation))
+        if listing.complete:
+            for resource_type, resource_id in reported_resources(client_factory, event, self.spec.resource_types):
+                if (resource_type, resource_id) not in seen:
+                    evaluations.append(Evaluation(NOT_APPLICABLE, resource_id, resource_type, GONE_ANNOTATION))
+        log_json(rule=self.spec.rule_id, configRuleName=event.get("configRuleName"), periodic=True,
+                 evaluated=len(seen), gone=len(evaluations) - len(seen), complete=listing.complete)
+        return evaluations
 
     # --- role: the Lambda's own, or ExecutionRoleName in the evaluated account -------------------
     def get_execution_role_arn(self, event):
@@ -169,6 +193,24 @@ class PackClientFactory:
                 raise RuleInvocationError(assume_role_message(self.role_arn, error)) from error
             self._credentials = response["Credentials"]
         return self._credentials
+
+
+def reported_resources(client_factory, event, resource_types) -> list[tuple[str, str]]:
+    """(type, id) of every resource this rule reported COMPLIANT or NON_COMPLIANT, of the rule's types."""
+    config_client = client_factory.build_client("config")
+    found = []
+    pages = config_client.get_paginator("get_compliance_details_by_config_rule").paginate(
+        ConfigRuleName=event["configRuleName"], ComplianceTypes=["COMPLIANT", "NON_COMPLIANT"])
+    try:
+        for page in pages:
+            for result in page.get("EvaluationResults") or []:
+                qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+                if qualifier["ResourceType"] in resource_types:
+                    found.append((qualifier["ResourceType"], qualifier["ResourceId"]))
+    except botocore.exceptions.ClientError as error:
+        raise RuleInvocationError(f"cannot read this rule's earlier results to retire deleted resources: "
+                                  f"{client_error_message(error)}") from error
+    return found
 
 
 def assume_role_message(role_arn: str, error: botocore.exceptions.ClientError) -> str:
