@@ -29,16 +29,19 @@ from tests.fakes.networkfirewall import FakeNetworkFirewall
 
 RULES = all_rules()
 HANDLERS = {spec.rule_id: lambda_handler_for(spec) for spec in RULES}
-# A real-shaped item per rule (the first is what the event tests send), more for the structural sweep.
-ITEMS = {
-    "sg-ingress-port-range-restricted": ["sg-open-range.notification", "sg-mixed-sources.notification",
-                                         "sg-legacy-ipranges.notification", "sg-open-range.api"],
-    "netfw-policy-rule-group-associated": ["netfw-policy-both.notification", "netfw-policy-stateless-only.pascal",
-                                           "netfw-policy-strict-empty.notification"],
-    "netfw-rule-group-not-empty": ["netfw-group-stateless-rules.notification", "netfw-group-suricata.notification",
-                                   "netfw-group-domain-list.notification", "netfw-group-stateful-5tuple.notification",
-                                   "netfw-group-no-rules-source.notification"],
+# Real-shaped items per resource type (the first is what the event tests send), more for the structural sweep; a
+# rule gets those of its first resource type, so a new rule of a known type needs no entry here.
+ITEMS_BY_TYPE = {
+    "AWS::EC2::SecurityGroup": ["sg-open-range.notification", "sg-mixed-sources.notification",
+                                "sg-legacy-ipranges.notification", "sg-open-range.api"],
+    "AWS::NetworkFirewall::FirewallPolicy": ["netfw-policy-both.notification", "netfw-policy-stateless-only.pascal",
+                                             "netfw-policy-strict-empty.notification"],
+    "AWS::NetworkFirewall::RuleGroup": ["netfw-group-stateless-rules.notification", "netfw-group-suricata.notification",
+                                        "netfw-group-domain-list.notification",
+                                        "netfw-group-stateful-5tuple.notification",
+                                        "netfw-group-no-rules-source.notification"],
 }
+ITEMS = {spec.rule_id: ITEMS_BY_TYPE[spec.resource_types[0]] for spec in RULES}
 CLEAR_ERRORS = (EventError, ItemError, ParameterError)
 PYTHON_WORDING = ("invalid literal", "object has no attribute", "NoneType", "not subscriptable", "unhashable",
                   "not supported between", "object is not iterable", "list index out of range")

@@ -32,17 +32,14 @@ sg_handler = rule_handler("sg-ingress-port-range-restricted")
 MAX_ATTEMPTS = 3  # botocore's standard retry mode
 SG_ID = "sg-0e1f2a3b4c5d6e7f8"
 GROUP_ARN = "arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/big-suricata"
-HANDLERS = {
-    "sg-ingress-port-range-restricted": sg_handler,
-    "netfw-policy-rule-group-associated": policy_handler,
-    "netfw-rule-group-not-empty": group_handler,
+HANDLERS = {spec.rule_id: rule_handler(spec.rule_id) for spec in all_rules()}
+# One recorded item per resource type, the one the oversized tests convert to the API shape; a rule gets its type's.
+ITEMS_BY_TYPE = {
+    "AWS::EC2::SecurityGroup": "sg-open-range.notification",
+    "AWS::NetworkFirewall::FirewallPolicy": "netfw-policy-stateless-only.notification",
+    "AWS::NetworkFirewall::RuleGroup": "netfw-group-suricata.notification",
 }
-# One recorded item per rule, the one the oversized tests convert to the API shape.
-RULE_ITEMS = {
-    "sg-ingress-port-range-restricted": "sg-open-range.notification",
-    "netfw-policy-rule-group-associated": "netfw-policy-stateless-only.notification",
-    "netfw-rule-group-not-empty": "netfw-group-suricata.notification",
-}
+RULE_ITEMS = {spec.rule_id: ITEMS_BY_TYPE[spec.resource_types[0]] for spec in all_rules()}
 
 
 @pytest.fixture(scope="module")

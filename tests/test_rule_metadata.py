@@ -69,9 +69,9 @@ def test_rule_module_does_not_import_aws_libraries(spec):
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_scenarios_are_mirrored_one_to_one_by_tests(spec):
     scenarios = sorted({int(n) for n in re.findall(r"^S(\d+)\s", spec.module.__doc__, re.M)})
-    candidates = [path for path in TESTS.glob("test_rule_*.py") if spec.rule_id in path.read_text()]
-    assert candidates, f"no tests/test_rule_*.py names {spec.rule_id}"
-    tested = {int(n) for path in candidates for n in re.findall(r"^def test_s(\d+)_", path.read_text(), re.M)}
+    test_file = TESTS / f"test_rule_{spec.folder.name}.py"  # named after the rule's folder
+    assert test_file.is_file(), f"no {test_file.name} for {spec.rule_id}"
+    tested = {int(n) for n in re.findall(r"^def test_s(\d+)_", test_file.read_text(), re.M)}
 
     assert scenarios == list(range(1, len(scenarios) + 1)), "scenarios are numbered S1..Sn without gaps"
     assert set(scenarios) == tested, f"scenarios without a test: {set(scenarios) - tested}; tests without a scenario: {tested - set(scenarios)}"

@@ -3,7 +3,7 @@
 Only ingress (``ipPermissions``) is judged; every source of a permission is judged on its own.
 Pure: configuration item + parameters -> verdict. The remediation runbook imports this module too.
 
-Scenarios (tests/test_rule_sg_ingress_port_range.py mirrors each one by its number):
+Scenarios (tests/test_rule_sg_ingress_port_range_restricted.py mirrors each one by its number):
 
 S1  Given a group with no inbound permissions
     When it is evaluated

@@ -1,4 +1,5 @@
-"""The Lambda handler end to end under moto (PutEvaluations in TestMode), rdklib included."""
+"""The Lambda edge (perimeter.entry, perimeter.rule on rdklib) end to end under moto (PutEvaluations in TestMode),
+exercised through the security-group rule; rule-specific Lambda behaviour lives in each rule's own tests."""
 from __future__ import annotations
 
 import datetime
