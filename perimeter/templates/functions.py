@@ -2,6 +2,7 @@
 and the stack output of its ARN. The account stack and the organization's central stack both build these."""
 from __future__ import annotations
 
+from perimeter.registry import RuleSpec
 from perimeter.templates.cfn import arn_of, ref, sub
 from perimeter.templates.iam import lambda_trust, role
 from perimeter.templates.naming import named, named_text
@@ -11,6 +12,12 @@ from perimeter.templates.template_parameters import LOG_RETENTION
 LAMBDA_TIMEOUT_SECONDS = 60
 LAMBDA_MEMORY_MB = 256
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+
+def handler(spec: RuleSpec) -> str:
+    """The rule's Lambda handler, ``module.function``. perimeter.package builds the artifact from the import closure
+    of these modules, so what a function runs is what the zip holds."""
+    return f"rules.{spec.folder.name}.handler.lambda_handler"
 
 
 def function_arn(plan: RulePlan) -> dict:
@@ -51,7 +58,7 @@ def function(plan: RulePlan, code_path: str) -> dict:
             "FunctionName": named(plan.spec),
             "Description": f"AWS Config rule {plan.rule_id}: {title}"[:256],
             "Runtime": parameters["SourceRuntime"],
-            "Handler": f"rules.{plan.spec.folder.name}.handler.lambda_handler",
+            "Handler": handler(plan.spec),
             "Code": code_path,
             "Role": arn_of(f"{plan.logical}FunctionRole"),
             "Timeout": LAMBDA_TIMEOUT_SECONDS,
