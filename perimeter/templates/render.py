@@ -7,8 +7,8 @@ from typing import Any, Callable
 import yaml
 
 from perimeter.templates.account import account_stack
-from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_CENTRAL, ORG_MEMBER, ORG_PACK, PACK_FILES
-from perimeter.templates.organization import org_central, org_member
+from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES
+from perimeter.templates.organization import org_artifacts, org_member
 from perimeter.templates.packs import account_pack, check_body_size, org_pack
 from perimeter.templates.plan import plan_pack
 
@@ -20,7 +20,7 @@ HEADER = (
 BUILDERS: dict[str, Callable] = {
     ACCOUNT_STACK: account_stack,
     ACCOUNT_PACK: account_pack,
-    ORG_CENTRAL: org_central,
+    ORG_ARTIFACTS: org_artifacts,
     ORG_MEMBER: org_member,
     ORG_PACK: org_pack,
 }
