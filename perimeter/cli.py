@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from perimeter.items import ItemError
+from perimeter.jsoninput import JSONInputError, read_json_value
 from perimeter.parameters import ParameterError
 from perimeter.registry import all_rules, rule_by_id
 from perimeter.scan import Finding, ScanInputError, read_items, scan
@@ -53,15 +54,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Config takes at most 1,024 characters of InputParameters per rule (ConfigRule.InputParameters is a
+# StringWithCharLimit1024 in Config's service model; https://docs.aws.amazon.com/config/latest/APIReference/
+# API_ConfigRule.html), so a real parameters file is a few kilobytes; a larger one is a wrong file.
+MAX_PARAMETERS_BYTES = 1 << 20
+
+
 def _read_parameters(path: Path | None) -> dict[str, dict]:
     if path is None:
         return {}
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = read_json_value(path, MAX_PARAMETERS_BYTES)
+    except JSONInputError as error:
+        raise UsageError(f"{path}: {error}") from None
     except FileNotFoundError:
         raise UsageError(f"{path}: no such parameters file") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: invalid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a parameters file") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read: {error.strerror or error}") from None
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
         raise UsageError(f'{path}: expected a JSON object {{rule_id: {{name: "value"}}}}')
     for rule_id in document:
