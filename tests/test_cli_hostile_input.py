@@ -1,5 +1,6 @@
-"""`perimeter scan` as an attack surface (issue 10, items 14-15): whatever the files hold, the command ends in
-bounded memory and time, with one line and exit 2 when it cannot read them.
+"""`perimeter scan` as an attack surface (issue 10, items 14-17): whatever the files hold, and wherever the output
+goes, the command ends in bounded memory and time with one line and exit 2, or with the findings' status;
+and nothing it prints can drive the terminal.
 
 The memory bounds are proven on the real command: a child process under RLIMIT_AS and a timeout.
 """
@@ -7,10 +8,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import resource
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -259,3 +262,132 @@ def test_parameters_file_larger_than_any_real_one(capsys, tmp_path):
     status, _, err = run(capsys, "scan", SNAPSHOT, "--parameters", parameters)
 
     assert_one_line_error(status, err, f"{parameters}: larger than 1,048,576 bytes")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("output_format", ["table", "json"])
+def test_output_to_a_full_disk_is_one_line_and_exit_two(output_format):
+    with open("/dev/full", "w") as full:
+        result = run_command("scan", SNAPSHOT, "--format", output_format, stdout=full)
+
+    assert (result.returncode, result.stderr) == (2, "perimeter: error: cannot write the output: No space left on device\n")
+
+
+def test_a_fault_of_ours_is_one_line_and_exit_two_never_the_findings_status(capsys, monkeypatch):
+    def broken_scan(*_):
+        raise TypeError("'NoneType' object is not subscriptable")
+
+    monkeypatch.setattr(cli, "scan", broken_scan)
+
+    status, out, err = run(capsys, "scan", SNAPSHOT)
+
+    assert out == ""
+    assert_one_line_error(status, err, "unexpected TypeError: 'NoneType' object is not subscriptable (a bug in perimeter")
+
+
+# --- 16: exit status under a closed pipe ------------------------------------------------------------------
+
+
+def _scan_into_closed_pipe(*argv) -> subprocess.CompletedProcess:
+    """Like `perimeter scan ... | head -1` where head has already gone: every write fails with EPIPE."""
+    reading, writing = os.pipe()
+    os.close(reading)
+    try:
+        return run_command("scan", *argv, stdout=writing)
+    finally:
+        os.close(writing)
+
+
+@pytest.mark.parametrize("output_format", ["table", "json"])
+def test_closed_pipe_keeps_the_findings_exit_status(output_format):
+    result = _scan_into_closed_pipe(SNAPSHOT, "--format", output_format)
+
+    assert (result.returncode, result.stderr) == (1, "")  # no "Exception ignored" at shutdown either
+
+
+def test_closed_pipe_keeps_the_clean_exit_status(tmp_path):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(item()))
+
+    result = _scan_into_closed_pipe(path)
+
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_head_of_a_large_table_exits_with_the_findings_status(tmp_path):
+    """The real pipeline: the table outgrows the pipe, so the writer meets the closed end midway."""
+    group = json.loads((FIXTURES / "items" / "sg-open-range.notification.json").read_text())
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps([{**group, "resourceId": f"sg-{index:017x}"} for index in range(3000)]))
+
+    pipeline = subprocess.run(
+        ["bash", "-c", '"$0" -m perimeter.cli scan "$1" | head -1; exit "${PIPESTATUS[0]}"', sys.executable, str(path)],
+        capture_output=True, text=True, timeout=120,
+    )
+
+    assert (pipeline.returncode, pipeline.stderr) == (1, "")
+    assert pipeline.stdout.split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable"]
+
+
+# --- 17: terminal escapes ---------------------------------------------------------------------------------
+
+HOSTILE_ID = "sg-\x1b[2J\x1b[HNo non-compliant resources.\x9b31m\u202egnp.exe\x07\n"
+VISIBLE_ID = r"sg-\x1b[2J\x1b[HNo non-compliant resources.\x9b31m\u202egnp.exe\x07\x0a"
+
+
+def _open_group(resource_id: str, source_group: str) -> dict:
+    return item(resource_id, {
+        "groupId": resource_id, "groupName": "bucket-é-日本 🚀",
+        "ipPermissions": [{"ipProtocol": "tcp", "fromPort": 0, "toPort": 65535, "userIdGroupPairs": [{"groupId": source_group}]}],
+        "ipPermissionsEgress": [],
+    }, resource_type="AWS::EC2::SecurityGroup")
+
+
+def test_table_renders_control_characters_visibly(capsys, tmp_path):
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps([_open_group(HOSTILE_ID, "sg-\x1b]0;owned\x07")]))
+
+    status, out, _ = run(capsys, "scan", path, "--rule", RULE_ID)
+
+    assert status == 1
+    assert all(char.isprintable() for char in out.replace("\n", ""))
+    assert f"  {RULE_ID}  AWS::EC2::SecurityGroup  {VISIBLE_ID}" in out.splitlines()
+    assert r"from sg-\x1b]0;owned\x07" in out
+
+
+def test_normal_unicode_stays_readable(capsys, tmp_path):
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps([_open_group("sg-é-日本-🚀", "sg-0abc")]))
+
+    _, out, _ = run(capsys, "scan", path, "--rule", RULE_ID)
+
+    assert f"  {RULE_ID}  AWS::EC2::SecurityGroup  sg-é-日本-🚀" in out.splitlines()
+
+
+def test_error_lines_render_control_characters_visibly(capsys, tmp_path):
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps([{"resourceType": "AWS::EC2::SecurityGroup", "resourceId": HOSTILE_ID,
+                                 "configuration": "{x"}]))
+
+    status, _, err = run(capsys, "scan", path)
+
+    assert_one_line_error(status, err, f"AWS::EC2::SecurityGroup {VISIBLE_ID}: configuration is not valid JSON")
+    assert all(char.isprintable() for char in err.rstrip("\n"))
+
+
+def test_file_name_with_control_characters_in_an_error_line(capsys, tmp_path):
+    path = tmp_path / "evil\x1b[2J.json"
+
+    status, _, err = run(capsys, "scan", path)
+
+    assert_one_line_error(status, err, r"evil\x1b[2J.json: no such file")
+
+
+def test_json_output_keeps_the_exact_text_escaped_by_json(capsys, tmp_path):
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps([_open_group(HOSTILE_ID, "sg-0abc")]))
+
+    _, out, _ = run(capsys, "scan", path, "--rule", RULE_ID, "--format", "json")
+
+    assert "\x1b" not in out and "\x9b" not in out
+    assert json.loads(out)[0]["resourceId"] == HOSTILE_ID
