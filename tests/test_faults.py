@@ -222,7 +222,7 @@ def _run_policy_runbook(events):
     from perimeter.rules.netfw_policy_rule_group_associated.remediation import handler
 
     result = handler(events, None)
-    return result["Changed"], result["List"], result["Reference"]
+    return result["Changed"], result["References"]
 
 
 SG_RUNBOOK_CALLS = ["DescribeSecurityGroups", "DescribeSecurityGroupRules", "AuthorizeSecurityGroupIngress",
@@ -244,7 +244,8 @@ def runbook(request, aws):
         group = request.getfixturevalue("open_group")
         return lambda: _run_sg_runbook(group), [("tcp", 0, 65535, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")]
     _, events = request.getfixturevalue("policy_without_groups")
-    return lambda: _run_policy_runbook(events), (True, "StatefulRuleGroupReferences", {"ResourceArn": events["RuleGroupArn"]})
+    return lambda: _run_policy_runbook(events), (True, [
+        {"List": "StatefulRuleGroupReferences", "ResourceArn": events["RuleGroupArn"], "Added": True}])
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from perimeter.parameters import ParameterError
 from perimeter.ports import parse_port
-from perimeter.remediation import InputError, boolean_input, client, error_code, string_list_input
+from perimeter.remediation import InputError, boolean_input, client, error_code, rule_parameters, string_list_input
 from perimeter.securitygroups import (
     ALL_TRAFFIC, CIDR_IPV4, CIDR_IPV6, PREFIX_LIST, SECURITY_GROUP, Permission, SecurityGroup, ingress_from_rules,
 )
@@ -33,7 +32,7 @@ AUTHORIZE_SOURCES = {CIDR_IPV4: ("IpRanges", "CidrIp"), CIDR_IPV6: ("Ipv6Ranges"
 
 def handler(events, context):
     group_id = events["SecurityGroupId"]
-    parameters = rule_parameters(events)
+    parameters = rule_parameters(events, RULE_PARAMETERS, parse_parameters)
     ports = {protocol: port_list(events.get(name), name) for protocol, name in REPLACEMENT_PARAMETERS.items()}
     dry_run = boolean_input(events.get("DryRun", False), "DryRun")
     ec2 = client("ec2")
@@ -53,18 +52,6 @@ def handler(events, context):
         additions = [added._replace(rule_id=rule_ids.get(_key(added))) for added in additions]
     return {"Removed": [entry(removed, owners) for removed in removals],
             "Added": [entry(added, owners) for added in additions]}
-
-
-def rule_parameters(events: dict):
-    """The rule's Parameters from the runbook's parameters; invalid values fail with the rule's own message."""
-    raw = {rule: str(events[name]) for name, rule in RULE_PARAMETERS.items() if events.get(name) is not None}
-    try:
-        return parse_parameters(raw)
-    except ParameterError as error:
-        message = str(error)
-        for name, rule in RULE_PARAMETERS.items():
-            message = message.replace(f"parameter {rule}:", f"parameter {name} (rule parameter {rule}):")
-        raise InputError(message) from None
 
 
 def port_list(value, name: str) -> list[int]:
