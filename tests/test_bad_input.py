@@ -269,8 +269,7 @@ def test_malformed_oversized_summary(aws, rule_id, change, fragment):
 
 
 @rules
-@pytest.mark.parametrize("value, verdict", [(True, NOT_APPLICABLE), ("true", NOT_APPLICABLE), (False, None),
-                                            ("false", None), ("<absent>", None), (None, None)])
+@pytest.mark.parametrize("value, verdict", [(True, NOT_APPLICABLE), (False, None), ("<absent>", None)])
 def test_event_left_scope_spellings(aws, rule_id, value, verdict):
     expected = HANDLERS[rule_id](event_for(rule_id), None)[0]["ComplianceType"]
     event = event_for(rule_id)
@@ -279,6 +278,13 @@ def test_event_left_scope_spellings(aws, rule_id, value, verdict):
     else:
         event["eventLeftScope"] = value
     assert HANDLERS[rule_id](event, None)[0]["ComplianceType"] == (verdict or expected)
+
+
+@rules
+@pytest.mark.parametrize("value", ["true", "false", None, 1])
+def test_event_left_scope_not_a_boolean_fails_the_invocation(aws, rule_id, value):
+    fails_clearly(rule_id, event_for(rule_id, eventLeftScope=value), "eventLeftScope must be a JSON boolean")
+    assert aws.calls == []
 
 
 # --- items: every field missing, null, of the wrong type or out of range -----------------------------------------

@@ -558,7 +558,7 @@ def test_s15_deleted_item_from_the_change_event(fixture_event):
 
 def test_s15_event_left_scope(fixture_event):
     event = fixture_event("change-open-range")
-    event["eventLeftScope"] = "true"
+    event["eventLeftScope"] = True
     event = normalise_event(event)
     item = invoking_event(event)["configurationItem"]
     verdict = SPEC.evaluate(item, SPEC.parse_parameters({}), left_scope=event["eventLeftScope"])
