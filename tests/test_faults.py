@@ -20,6 +20,7 @@ from conftest import change_event, load_fixture
 from botocore.exceptions import ClientError
 
 from faultinjection import HttpFaults, denied, fake_backend, ok, server_error, throttle
+from perimeter.oversized import PAGE_LIMIT, history_request
 from perimeter.registry import all_rules
 from perimeter.rule import PUT_EVALUATIONS_BATCH, PackClientFactory, RuleInvocationError, deliver_evaluations
 from support import ClientInterceptor, OperationStubber, stub_clients, rule_handler
@@ -425,7 +426,7 @@ def test_oversized_item_is_fetched_at_capture_time_and_judged_as_the_recorded_on
         stubber = OperationStubber(client, "GetResourceConfigHistory")
         stubber.add_response("get_resource_config_history", {"configurationItems": [api_shape(item)]}, expected_params={
             "resourceType": item["resourceType"], "resourceId": item["resourceId"],
-            "laterTime": item["configurationItemCaptureTime"], "limit": 1})
+            "laterTime": history_request(item)["laterTime"], "limit": PAGE_LIMIT})
         return stubber
 
     stubbers = stub_clients(aws, "config", configure)
@@ -436,7 +437,7 @@ def test_oversized_item_is_fetched_at_capture_time_and_judged_as_the_recorded_on
 
 @pytest.mark.parametrize("gone", ["not discovered", "empty history", "deleted"])
 @pytest.mark.parametrize("spec", all_rules(), ids=lambda spec: spec.rule_id)
-def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_item, spec, gone):
+def test_oversized_item_deleted_is_not_applicable_missing_from_history_fails(aws, fixture_item, spec, gone):
     item = fixture_item(RULE_ITEMS[spec.rule_id])
 
     def configure(client):
@@ -451,13 +452,16 @@ def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_item, s
         return stubber
 
     stub_clients(aws, "config", configure)
-    status = "ResourceDeleted" if gone == "deleted" else "ResourceNotRecorded"
+    if gone != "deleted":  # the summary says OK: a NOT_APPLICABLE would overwrite the last verdict
+        with pytest.raises(RuleInvocationError, match="Config's history holds no item with configurationStateId"):
+            HANDLERS[spec.rule_id](oversized_event(item, "r"), None)
+        return
     assert verdicts(HANDLERS[spec.rule_id](oversized_event(item, "r"), None)) == [
-        (item["resourceId"], "NOT_APPLICABLE", f"Resource status is {status}")
+        (item["resourceId"], "NOT_APPLICABLE", "Resource status is ResourceDeleted")
     ]
 
 
-def test_oversized_summary_without_capture_time_fetches_the_latest(aws, fixture_item):
+def test_oversized_summary_without_capture_time_is_found_by_its_state_id_from_the_latest(aws, fixture_item):
     item = fixture_item("sg-open-range.notification")
     event = oversized_event(item, "r")
     invoking = json.loads(event["invokingEvent"])
@@ -467,7 +471,7 @@ def test_oversized_summary_without_capture_time_fetches_the_latest(aws, fixture_
     def configure(client):
         stubber = OperationStubber(client, "GetResourceConfigHistory")
         stubber.add_response("get_resource_config_history", {"configurationItems": [api_shape(item)]}, expected_params={
-            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": SG_ID, "limit": 1})
+            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": SG_ID, "limit": PAGE_LIMIT})
         return stubber
 
     stub_clients(aws, "config", configure)
