@@ -92,3 +92,14 @@ def test_the_entry_point_fails_the_invocation_when_the_rule_is_not_set(value, me
         monkeypatch.setenv(entry.RULE_ID_VARIABLE, value)
     with pytest.raises(RuleInvocationError, match=re.escape(message)):
         entry.lambda_handler({}, None)
+
+
+@pytest.mark.parametrize("resource_type", sorted({t for spec in SPECS for t in spec.resource_types}))
+def test_every_declared_resource_type_is_read_by_the_live_scan_and_fuzzed(resource_type):
+    """A rule of a new resource type needs the type in the core (see README, Adding a rule); this names what is
+    missing instead of letting the registry-driven suites skip it."""
+    from perimeter.live import READERS
+    from test_fuzz import CONFIGURATIONS
+
+    assert resource_type in READERS, f"perimeter/live.py has no reader for {resource_type}"
+    assert resource_type in CONFIGURATIONS, f"tests/test_fuzz.py has no configuration strategy for {resource_type}"
