@@ -103,3 +103,19 @@ def test_every_declared_resource_type_is_read_by_the_live_scan_and_fuzzed(resour
 
     assert resource_type in READERS, f"perimeter/live.py has no reader for {resource_type}"
     assert resource_type in CONFIGURATIONS, f"tests/test_fuzz.py has no configuration strategy for {resource_type}"
+
+
+def test_a_functions_cold_start_loads_only_its_own_rule():
+    """perimeter.entry resolves PERIMETER_RULE_ID with rule_by_id: with 30 rules, importing all would cost every
+    function's cold start the others' modules."""
+    import ast
+    import subprocess
+    import sys
+
+    probe = ("import sys; from perimeter.registry import rule_by_id; rule_by_id('netfw-rule-group-not-empty'); "
+             "print(sorted(m for m in sys.modules if m.startswith('perimeter.rules.')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+
+    assert ast.literal_eval(loaded) == ["perimeter.rules.netfw_rule_group_not_empty",
+                            "perimeter.rules.netfw_rule_group_not_empty.declaration",
+                            "perimeter.rules.netfw_rule_group_not_empty.rule"]
