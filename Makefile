@@ -62,9 +62,12 @@ clean:
 .PHONY: package templates deploy
 
 # The one Lambda zip of the pack: the import closure of the functions' handlers, from the files git tracks, plus
-# rdklib (boto3 comes from the runtime); byte-identical per tree.
+# rdklib (boto3 comes from the runtime), and their bytecode compiled by a Python of the rules' runtime version
+# (python3.12: found on PATH or in pyenv, or RUNTIME_PYTHON=/path/to/python3.12; without one the zip ships sources
+# only and the build says so); byte-identical per tree.
+RUNTIME_PYTHON ?=
 package: $(STAMP)
-	$(PY) -m perimeter.package --output build/perimeter-lambda.zip
+	$(PY) -m perimeter.package --output build/perimeter-lambda.zip $(if $(RUNTIME_PYTHON),--runtime-python $(RUNTIME_PYTHON))
 
 # Regenerate templates/ from rules/*/parameters.json and the runbooks (tests fail when they drift).
 templates: $(STAMP)

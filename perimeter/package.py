@@ -8,8 +8,10 @@ the files git tracks, each at the path its module name gives (``perimeter/rules/
 licence files and METADATA, taken from the environment that runs the build. Build-only code (the template and
 runbook renderers, the CLI and scans, this builder) is imported by no handler and stays out, and so does every file
 git does not track: an untracked module a handler imports fails the build rather than ship unreviewed. boto3 and
-botocore are left out: the Lambda Python runtime provides them, and rdklib needs nothing else. Byte-identical output
-for identical inputs: entries sorted by name, a fixed timestamp, fixed permissions and a fixed compression level.
+botocore are left out: the Lambda Python runtime provides them, and rdklib needs nothing else. Beside each module,
+its bytecode as the rules' runtime reads it (perimeter.bytecode), so that a cold start from the read-only code
+directory compiles nothing. Byte-identical output for identical inputs: entries sorted by name, a fixed timestamp,
+fixed permissions and a fixed compression level.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from perimeter.bytecode import BytecodeError, compile_modules, declared_runtimes, find_interpreter
 from perimeter.importgraph import PACKAGE_ROOT, ImportGraphError, Scope, import_graph
 from perimeter.sources import RULES_FOLDER
 from perimeter.registry import all_rules
@@ -132,28 +135,55 @@ def all_entries(root: Path = PACKAGE_ROOT, specs=None) -> list[Entry]:
     return sorted(entries, key=lambda entry: entry.arcname)
 
 
-def build(output: Path = DEFAULT_OUTPUT, root: Path = PACKAGE_ROOT, specs=None) -> Path:
-    """Write the zip to ``output`` (parent folders created) and return its path."""
+def build(output: Path = DEFAULT_OUTPUT, root: Path = PACKAGE_ROOT, specs=None, *, bytecode: bool = True,
+          runtime_python: str | Path | None = None) -> Path:
+    """Write the zip to ``output`` (parent folders created) and return its path. ``bytecode``: add the runtime's
+    pycs (perimeter.bytecode); ``runtime_python``: the interpreter that compiles them (default: found)."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    specs = all_rules() if specs is None else specs
+    files = {entry.arcname: entry.source.read_bytes() for entry in all_entries(root, specs)}
+    if bytecode:
+        files.update(runtime_bytecode(files, specs, runtime_python))
     temporary = output.with_name(output.name + ".tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
-        for entry in all_entries(root, specs):
-            info = zipfile.ZipInfo(entry.arcname, date_time=FIXED_DATE_TIME)
+        for arcname in sorted(files):
+            info = zipfile.ZipInfo(arcname, date_time=FIXED_DATE_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, whatever the building OS, so the mode bits mean the same everywhere
             info.external_attr = FILE_MODE << 16
-            archive.writestr(info, entry.source.read_bytes(), compresslevel=COMPRESS_LEVEL)
+            archive.writestr(info, files[arcname], compresslevel=COMPRESS_LEVEL)
     temporary.replace(output)
     return output
+
+
+def runtime_bytecode(files: dict[str, bytes], specs, runtime_python: str | Path | None = None) -> dict[str, bytes]:
+    """The pycs of the zip's modules for each runtime the rules declare (perimeter.bytecode), or none, said on
+    stderr, when no interpreter of that version is found: the zip then works as before, compiling at cold start."""
+    compiled: dict[str, bytes] = {}
+    for runtime in declared_runtimes(specs):
+        try:
+            interpreter = find_interpreter(runtime, runtime_python)
+            if interpreter is None:
+                print(f"perimeter.package: warning: no Python for the rules' runtime {runtime} (looked for "
+                      f"{runtime} on PATH and in pyenv; or pass --runtime-python): the zip ships no bytecode for "
+                      "it, so every cold start compiles the pack from source", file=sys.stderr)
+                continue
+            compiled.update(compile_modules(files, interpreter))
+        except BytecodeError as error:
+            raise PackageError(str(error)) from error
+    return compiled
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"default {DEFAULT_OUTPUT}")
+    parser.add_argument("--runtime-python", help="the interpreter of the rules' runtime version that compiles the "
+                        "bytecode (default: pythonX.Y on PATH, else pyenv's)")
+    parser.add_argument("--no-bytecode", dest="bytecode", action="store_false", help="sources only")
     arguments = parser.parse_args(argv)
     try:
-        path = build(arguments.output)
+        path = build(arguments.output, bytecode=arguments.bytecode, runtime_python=arguments.runtime_python or None)
     except PackageError as error:
         print(f"perimeter.package: {error}", file=sys.stderr)
         return 2

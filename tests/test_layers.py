@@ -36,7 +36,8 @@ LAYER_OF = (
     ("scan", ("perimeter.scan", "perimeter.cli", "perimeter.live", "perimeter.jsoninput", "perimeter.reports",
               "perimeter.reports.*", "perimeter.inputs", "perimeter.inputs.*")),
     ("build", ("perimeter.templates", "perimeter.templates.*", "perimeter.runbooks", "perimeter.package",
-               "perimeter.rdk", "perimeter.catalog", "perimeter.importgraph", "perimeter.build", "perimeter.build.*")),
+               "perimeter.rdk", "perimeter.catalog", "perimeter.importgraph", "perimeter.bytecode", "perimeter.build",
+               "perimeter.build.*")),
 )
 # What each layer may import besides itself: pack layers and third-party top-level packages.
 ALLOWED = {

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from perimeter import package
+from perimeter import bytecode, package
 from perimeter.registry import all_rules
 from perimeter.templates import BUILDERS
 
@@ -61,7 +61,6 @@ def test_holds_core_rules_and_rdklib_but_not_what_the_runtime_provides(artifact)
         assert f"perimeter/rules/{spec.folder.name}/rule.py" in names
         assert f"perimeter/rules/{spec.folder.name}/declaration.py" in names  # the registry imports it by name
     assert not tops & {"boto3", "botocore", "rdklibtest", "yaml"}
-    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
 def handlers() -> list[str]:
@@ -75,8 +74,10 @@ def handlers() -> list[str]:
 
 
 def local_entries(archive_path: Path) -> set[str]:
+    """The pack's modules in the zip (their bytecode aside)."""
     with zipfile.ZipFile(archive_path) as archive:
-        return {name for name in archive.namelist() if name.split("/")[0] in LOCAL_PACKAGES}
+        return {name for name in archive.namelist()
+                if name.split("/")[0] in LOCAL_PACKAGES and "__pycache__" not in name.split("/")}
 
 
 def closure_by_modulefinder(modules: list[str], layout: Path) -> set[str]:
@@ -236,3 +237,132 @@ def test_package_command_writes_the_zip(tmp_path, capsys):
     assert package.main(["--output", str(output)]) == 0
     assert zipfile.is_zipfile(output)
     assert "files" in capsys.readouterr().out
+
+
+# --- Bytecode for the runtime (perimeter.bytecode): a cold start from the read-only code directory compiles nothing
+
+
+@pytest.fixture(scope="module")
+def runtime_python() -> Path:
+    """An interpreter of the rules' runtime version, found as the build finds it."""
+    (runtime,) = bytecode.declared_runtimes(all_rules())
+    interpreter = bytecode.find_interpreter(runtime)
+    if interpreter is None:
+        pytest.skip(f"no Python for the runtime {runtime} on this machine: the build ships no bytecode")
+    return interpreter
+
+
+def run_python(interpreter: Path, code: str, *args: str, env: dict | None = None, cwd: Path | None = None) -> str:
+    done = subprocess.run([str(interpreter), "-S", "-c", code, *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd, env=env if env is not None else {"PATH": os.environ.get("PATH", "")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+HEADERS = r"""
+import importlib.util, json, sys
+print(json.dumps({"magic": importlib.util.MAGIC_NUMBER.hex(), "tag": sys.implementation.cache_tag,
+                  "hashes": {name: importlib.util.source_hash(open(name, "rb").read()).hex() for name in sys.argv[1:]}}))
+"""
+
+
+def test_every_module_carries_unchecked_bytecode_of_its_own_source_for_the_runtime(artifact, runtime_python, tmp_path):
+    task = tmp_path / "task"
+    with zipfile.ZipFile(artifact) as archive:
+        archive.extractall(task)
+        names = archive.namelist()
+    sources = sorted(name for name in names if name.endswith(".py"))
+    compiled = sorted(name for name in names if "__pycache__" in name.split("/"))
+    runtime = json.loads(run_python(runtime_python, HEADERS, *sources, cwd=task))
+
+    assert compiled == sorted(importlib.util.cache_from_source(name).replace(sys.implementation.cache_tag, runtime["tag"])
+                              for name in sources)
+    assert runtime["tag"] == "cpython-%d%d" % bytecode.runtime_version(all_rules()[0].declaration["runtime"])
+    for source in sources:
+        pyc = (task / importlib.util.cache_from_source(source).replace(sys.implementation.cache_tag, runtime["tag"]))
+        header = pyc.read_bytes()[:16]
+        assert header[:4].hex() == runtime["magic"], source  # the runtime's magic number, not the builder's
+        assert int.from_bytes(header[4:8], "little") == 0b01, source  # hash-based, unchecked (PEP 552)
+        assert header[8:16].hex() == runtime["hashes"][source], source  # compiled from the very source shipped
+
+
+# Imports every handler and resolves every rule as a cold start does, with a spy on the one method through which
+# the importer compiles source (SourceLoader.source_to_code): prints what it compiled from the task folder.
+COLD_START = r"""
+import importlib, importlib._bootstrap_external as external, json, os, sys
+task = sys.argv[1]
+compiled = []
+compile_source = external.SourceLoader.source_to_code
+def spy(self, data, path, *args, **kwargs):
+    if path.startswith(task + os.sep):
+        compiled.append(os.path.relpath(path, task))
+    return compile_source(self, data, path, *args, **kwargs)
+external.SourceLoader.source_to_code = spy
+import perimeter.entry
+for rule_id in sys.argv[2:]:
+    os.environ["PERIMETER_RULE_ID"] = rule_id
+    perimeter.entry.handler_for_environment()
+loaded = sorted(os.path.relpath(module.__file__, task) for module in list(sys.modules.values())
+                if getattr(module, "__file__", None) and module.__file__.startswith(task + os.sep))
+print(json.dumps({"compiled": sorted(compiled), "loaded": loaded}))
+"""
+
+
+def cold_start(interpreter: Path, archive_path: Path, tmp_path: Path) -> dict:
+    """A cold start of every rule under ``interpreter`` from the unpacked zip, read-only, writing no bytecode."""
+    task = tmp_path / "task"
+    with zipfile.ZipFile(archive_path) as archive:
+        archive.extractall(task)
+    for path in [task, *task.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)  # as /var/task (root writes anyway: the next line stops that)
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", "AWS_REGION": "us-east-1",
+           "PYTHONPATH": f"{task}{os.pathsep}{runtime_path(tmp_path / 'runtime')}", "AWS_DEFAULT_REGION": "us-east-1"}
+    before = sorted(path.relative_to(task).as_posix() for path in task.rglob("*"))
+    result = json.loads(run_python(interpreter, COLD_START, str(task), *(spec.rule_id for spec in all_rules()),
+                                   env=env, cwd=tmp_path))
+    assert sorted(path.relative_to(task).as_posix() for path in task.rglob("*")) == before  # nothing written
+    return result
+
+
+def test_a_cold_start_under_the_runtime_from_the_read_only_zip_compiles_nothing(artifact, runtime_python, tmp_path):
+    result = cold_start(runtime_python, artifact, tmp_path)
+
+    assert {"perimeter/entry.py", "perimeter/rule.py", "rdklib/__init__.py"} <= set(result["loaded"])
+    assert {f"perimeter/rules/{spec.folder.name}/rule.py" for spec in all_rules()} <= set(result["loaded"])
+    assert result["compiled"] == []
+
+
+def test_a_cold_start_from_a_zip_without_bytecode_compiles_every_module_it_loads(runtime_python, tmp_path):
+    # The spy's control: the same cold start from sources alone, as the zip was before.
+    sources_only = package.build(tmp_path / "sources.zip", bytecode=False)
+
+    result = cold_start(runtime_python, sources_only, tmp_path)
+
+    assert result["compiled"] == result["loaded"] != []
+
+
+def test_without_the_runtimes_python_the_zip_ships_sources_and_the_build_says_so(tmp_path, monkeypatch, capsys):
+    tools = tmp_path / "bin"  # git, which the build needs, and no python3.N
+    tools.mkdir()
+    (tools / "git").symlink_to(shutil.which("git"))
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+
+    built = package.build(tmp_path / "out.zip")
+
+    with zipfile.ZipFile(built) as archive:
+        assert not [name for name in archive.namelist() if name.endswith(".pyc")]
+        assert "perimeter/entry.py" in archive.namelist()
+    runtime = all_rules()[0].declaration["runtime"]
+    assert f"no Python for the rules' runtime {runtime}" in capsys.readouterr().err
+
+
+def test_a_runtime_python_of_another_version_is_refused(tmp_path):
+    other = sys.executable  # the build's own Python
+    runtime = all_rules()[0].declaration["runtime"]
+    if "python%d.%d" % sys.version_info[:2] == runtime:
+        pytest.skip("the build runs under the runtime's own version")
+
+    with pytest.raises(package.PackageError, match=rf"is Python {sys.version_info[0]}\.{sys.version_info[1]}; "
+                                                    rf"the rules' runtime {runtime} needs"):
+        package.build(tmp_path / "out.zip", runtime_python=other)
