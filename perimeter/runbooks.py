@@ -11,8 +11,10 @@ is an error, because the runtime would not have it.
 from __future__ import annotations
 
 import ast
+import io
 import json
 import sys
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,9 +113,41 @@ def bundle_script(script_path: Path, package_root: Path = PACKAGE_ROOT) -> str:
     # Register every module first so `import perimeter.x` finds it; then run them dependencies first.
     parts += [f"_perimeter_register({module.name!r}, {module.is_package})\n" for module in _by_name(modules)]
     for module in modules:
-        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {_string_literal(module.source())})\n")
+        source = _string_literal(code_only(module.source()))
+        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {source})\n")
     parts += ["\n", BUNDLE_FOOTER, script]
     return "".join(parts)
+
+
+def code_only(source: str) -> str:
+    """The source without its docstrings and comment lines, each such line left blank so that tracebacks still
+    name the file's line numbers: the prose is a third of a core module, and a document holds at most 64 KB."""
+    lines = source.splitlines(keepends=True)
+    blank: set[int] = set()  # 0-based line numbers
+    placeholders: set[int] = set()  # a body that was only a docstring gets `...` in its place
+    for node in ast.walk(ast.parse(source)):
+        body = getattr(node, "body", None)
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or not body:
+            continue
+        doc = body[0]
+        if not (isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str)):
+            continue
+        first, last = doc.lineno - 1, doc.end_lineno - 1
+        alone = not lines[first][:doc.col_offset].strip() and lines[last][doc.end_col_offset:].strip()[:1] in ("", "#")
+        if alone:  # not sharing a line with code (`def f(): "doc"`)
+            blank.update(range(first, last + 1))
+            if len(body) == 1 and not isinstance(node, ast.Module):
+                placeholders.add(first)
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and not token.line[:token.start[1]].strip():
+            blank.add(token.start[0] - 1)
+    kept = []
+    for number, line in enumerate(lines):
+        if number in placeholders:
+            kept.append(line[:len(line) - len(line.lstrip())] + "...\n")
+        else:
+            kept.append("\n" if number in blank else line)
+    return "".join(kept)
 
 
 def _split_future_imports(script: str) -> tuple[str, str]:
