@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from conftest import ACCOUNT_ID, REGION
 from perimeter import live
-from perimeter.declarations import DeclarationError
+from perimeter.declaration_schema import DeclarationError
 from perimeter.periodic import GONE_ANNOTATION, PeriodicListing
 from perimeter.registry import load_rule, rule_by_id
 from perimeter.rule import RuleInvocationError, lambda_handler_for
