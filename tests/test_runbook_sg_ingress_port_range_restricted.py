@@ -272,6 +272,18 @@ def test_all_traffic_is_revoked_and_replaced_by_tcp_and_udp_single_ports(documen
     assert all(rules[entry["SecurityGroupRuleId"]][:5] == as_allowed(entry) for entry in added(result))
 
 
+
+@pytest.mark.parametrize("protocol", ["132", "33", "136"])
+def test_an_sctp_dccp_or_udplite_rule_is_revoked_and_gets_no_replacement_ports(document, net, protocol):
+    """Issue 10 item 2: these protocols open every port; the tcp/udp replacement lists do not apply to them."""
+    net.allow({"IpProtocol": protocol, "FromPort": 0, "ToPort": 65535, "IpRanges": cidrs("0.0.0.0/0")})
+
+    result = remediate(document, net, ReplacementTcpPorts=["443"], ReplacementUdpPorts=["53"])
+
+    assert result.status == SUCCESS, result.failure_message
+    assert [e["IpProtocol"] for e in removed(result)] == [protocol]
+    assert added(result) == [] and net.allowed() == set()
+
 # --- replacement ports --------------------------------------------------------------------------------------
 
 def test_replacement_ports_only_inside_the_revoked_range_and_never_twice(document, net):
