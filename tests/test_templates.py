@@ -589,6 +589,7 @@ def test_mapping_of_the_security_group_runbook_is_explicit():
         "SourceScope": (RULE_VALUE, "sourceScope", None),
         "ReplacementTcpPorts": (TEMPLATE_VALUE, None, ""),
         "ReplacementUdpPorts": (TEMPLATE_VALUE, None, ""),
+        "InboundRuleQuota": (TEMPLATE_VALUE, None, "60"),
         "DryRun": (TEMPLATE_VALUE, None, "true"),
     }
 
