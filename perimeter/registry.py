@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from perimeter.declarations import DeclarationError, validate
+from perimeter.declaration_schema import DeclarationError, validate
 from perimeter.items import ItemError, configuration_of, describe, not_applicable_reason
 from perimeter.parameters import ParameterError, check_known
 from perimeter.sources import RULES_PACKAGE
