@@ -118,11 +118,13 @@ deploy: package $(AWSCLI_STAMP)
 	  $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 # --- Benchmarks (issue 7) ---------------------------------------------------------------------------------------
-.PHONY: bench bench-venv
+.PHONY: bench bench-venv bench-runtime-venv
 
 # `make bench` measures the figures of README "Benchmarks" in one run, prints them and writes build/bench.json.
-# It reports; it is not a test. Cloud Custodian (the peer) and moto's server mode get a venv of their own.
+# It reports; it is not a test. The peers (Cloud Custodian; Prowler, whose security-group check is measured without
+# its dependencies, hence --no-deps) and moto's server mode get a venv of their own.
 BENCH_C7N_VERSION := 0.9.53
+BENCH_PROWLER_VERSION := 5.46.0
 BENCH_MOTO_VERSION := 5.2.5
 BENCH_VENV := build/bench-venv
 # A variable, because the commas of the extras would split $(call ...)'s arguments.
@@ -130,7 +132,25 @@ BENCH_PACKAGES := c7n==$(BENCH_C7N_VERSION) 'moto[server,ec2,sts]==$(BENCH_MOTO_
 BENCH_STAMP := $(BENCH_VENV)/.stamp-c7n-$(BENCH_C7N_VERSION)-moto-$(BENCH_MOTO_VERSION)
 $(BENCH_STAMP):
 	$(call tool_venv,$(BENCH_VENV),$(BENCH_PACKAGES))
-bench-venv: $(BENCH_STAMP)
+BENCH_PROWLER_STAMP := $(BENCH_VENV)/.stamp-prowler-$(BENCH_PROWLER_VERSION)
+$(BENCH_PROWLER_STAMP): $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps prowler==$(BENCH_PROWLER_VERSION)
+	touch $@
+bench-venv: $(BENCH_STAMP) $(BENCH_PROWLER_STAMP)
 
-bench: $(STAMP) $(BENCH_STAMP)
+# The cold-start figure runs the zip under the Lambda runtime's Python (the rules' declared python3.12, found as
+# `make package` finds it) with the runtime's boto3, pip-installed and so compiled, as the runtime's is.
+BENCH_BOTO3_VERSION := 1.44.8
+BENCH_RUNTIME_VENV := build/bench-runtime-venv
+BENCH_RUNTIME_STAMP := $(BENCH_RUNTIME_VENV)/.stamp-boto3-$(BENCH_BOTO3_VERSION)
+$(BENCH_RUNTIME_STAMP): $(STAMP)
+	rm -rf $(BENCH_RUNTIME_VENV)
+	runtime_python="$(RUNTIME_PYTHON)"; \
+	  if [ -z "$$runtime_python" ]; then runtime_python=$$($(PY) -m perimeter.bytecode) || exit 2; fi; \
+	  "$$runtime_python" -m venv $(BENCH_RUNTIME_VENV)
+	$(BENCH_RUNTIME_VENV)/bin/python -m pip install --quiet boto3==$(BENCH_BOTO3_VERSION)
+	touch $@
+bench-runtime-venv: $(BENCH_RUNTIME_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP) $(BENCH_PROWLER_STAMP) $(BENCH_RUNTIME_STAMP)
 	$(PY) -m bench

@@ -71,13 +71,15 @@ class Generator:
 
     # --- security groups ---------------------------------------------------------------------------
 
-    def api_security_group(self, index: int) -> dict:
-        """One DescribeSecurityGroups entry."""
+    def api_security_group(self, index: int, rules: int | None = None) -> dict:
+        """One DescribeSecurityGroups entry; ``rules``: about this many inbound rules instead of a drawn number
+        (a drawn source may repeat one already there: ``inbound_rules`` counts what came out)."""
         rng = self.rng("sg", index)
         group_id = _hex_id("sg", index, 1)
         vpc_id = _hex_id("vpc", index % 40, 2)
         entries: dict[tuple, dict] = {}
         wanted = rng.choices(_SIZES, cum_weights=_SIZE_WEIGHTS)[0]
+        wanted = rules or wanted  # drawn all the same, so that the generator's other draws do not move
         for _ in range(wanted * 4):  # bounded: a drawn source may already be there
             if _rule_count(entries) >= wanted:
                 break
@@ -250,6 +252,11 @@ class Generator:
                 yield self.rule_group_item(index)
             else:
                 yield self.security_group_item(index)
+
+
+def inbound_rules(group: dict) -> int:
+    """A DescribeSecurityGroups entry's inbound rules, as AWS counts them against its quota."""
+    return _rule_count(dict(enumerate(group["IpPermissions"])))
 
 
 def _rule_count(entries: dict) -> int:

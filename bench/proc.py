@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -47,7 +49,7 @@ def aws_environment() -> dict:
 
 
 def run(argv: list[str], *, env: dict | None = None, timeout: float = 900, report: bool = False,
-        stdout=subprocess.DEVNULL) -> Child:
+        stdout=subprocess.DEVNULL, cwd: Path = ROOT) -> Child:
     """Run ``argv``; with ``report``, the child gets BENCH_REPORT (a file path) and must write JSON there."""
     env = dict(env if env is not None else aws_environment())
     report_path = None
@@ -59,7 +61,7 @@ def run(argv: list[str], *, env: dict | None = None, timeout: float = 900, repor
         env["BENCH_REPORT"] = str(report_path)
     with tempfile.TemporaryFile(mode="w+") as stderr:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
         try:
             _, status, usage = _wait(process, timeout)
         except BaseException:
@@ -94,3 +96,21 @@ def checked(child: Child, what: str, ok_codes=(0,)) -> Child:
         tail = "\n".join(child.stderr.strip().splitlines()[-15:])
         raise ChildFailed(f"{what}: exit {child.returncode}\n{tail}")
     return child
+
+
+def instructions(argv: list[str], *, env: dict, cwd: Path = ROOT, timeout: float = 1800) -> tuple[int, Child]:
+    """The instructions ``argv`` executes, counted by valgrind's callgrind (its own children not followed): the
+    same count whatever else the machine is doing. Returns the count and the child (its stdout is not kept)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise ChildFailed("valgrind is not installed (Debian: apt-get install valgrind); instruction counts need it")
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="callgrind-", dir=BUILD) as folder:
+        output = Path(folder) / "callgrind.out"
+        child = run([valgrind, "--tool=callgrind", f"--callgrind-out-file={output}", *argv], env=env, cwd=cwd,
+                    timeout=timeout)
+        checked(child, f"callgrind {' '.join(argv[-3:])}")
+        totals = re.search(r"^(?:totals|summary):\s*(\d+)", output.read_text(encoding="utf-8"), re.MULTILINE)
+    if not totals:
+        raise ChildFailed(f"callgrind wrote no totals for {' '.join(argv)}")
+    return int(totals.group(1)), child

@@ -135,8 +135,11 @@ def _patch_level(version: str) -> tuple:
 
 def main(argv=None) -> int:
     """Print the interpreter for the rules' runtime (exit 2 and say why when there is none)."""
+    import argparse
+
     from perimeter.registry import all_rules
 
+    argparse.ArgumentParser(prog="python -m perimeter.bytecode", description=main.__doc__).parse_args(argv)
     runtimes = declared_runtimes(all_rules())
     if len(runtimes) != 1:
         print(f"perimeter.bytecode: the rules declare several runtimes ({', '.join(runtimes)})", file=sys.stderr)

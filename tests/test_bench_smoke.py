@@ -13,7 +13,8 @@ from perimeter.registry import all_rules
 from perimeter.scan import read_items, scan
 
 BENCH_MODULES = ["bench.report", "bench.proc", "bench.probe", "bench.cold_import", "bench.api_calls", "bench.live_scan",
-                 "bench.snapshot_scan", "bench.peer", "bench.remediation", "bench.__main__"]
+                 "bench.snapshot_scan", "bench.peer", "bench.peer_prowler", "bench.remediation", "bench.config_endpoint",
+                 "bench.lambda_child", "bench.__main__"]
 
 
 @pytest.mark.parametrize("name", BENCH_MODULES)
@@ -44,3 +45,22 @@ def test_security_groups_hold_one_to_fifty_inbound_rules():
         assert item["configuration"]["groupId"] == group["GroupId"]
         assert json.loads(json.dumps(item)) == item
     assert min(counts) >= 1 and max(counts) <= 50
+
+
+def test_config_endpoint_answers_put_evaluations_and_refuses_any_other_call():
+    import boto3
+    import botocore.exceptions
+
+    from bench.config_endpoint import ConfigEndpoint
+
+    evaluation = {"ComplianceResourceType": "AWS::EC2::SecurityGroup", "ComplianceResourceId": "sg-1",
+                  "ComplianceType": "COMPLIANT", "OrderingTimestamp": 0}
+    with ConfigEndpoint() as endpoint:
+        client = boto3.client("config", region_name="us-east-1", endpoint_url=endpoint.url, aws_access_key_id="testing",
+                              aws_secret_access_key="testing")
+        answer = client.put_evaluations(Evaluations=[evaluation], ResultToken="token")
+        with pytest.raises(botocore.exceptions.ClientError, match="UnknownOperationException"):
+            client.describe_config_rules()
+
+    assert answer["FailedEvaluations"] == []
+    assert endpoint.calls == [1]

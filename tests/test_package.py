@@ -366,3 +366,11 @@ def test_a_runtime_python_of_another_version_is_refused(tmp_path):
     with pytest.raises(package.PackageError, match=rf"is Python {sys.version_info[0]}\.{sys.version_info[1]}; "
                                                     rf"the rules' runtime {runtime} needs"):
         package.build(tmp_path / "out.zip", runtime_python=other)
+
+
+def test_the_bytecode_command_names_the_runtimes_python(runtime_python, capsys):
+    # `make bench-runtime-venv` builds the bench's runtime venv with the interpreter this prints.
+    assert bytecode.main([]) == 0
+
+    printed = Path(capsys.readouterr().out.strip())
+    assert bytecode.interpreter_version(printed) == bytecode.runtime_version(all_rules()[0].declaration["runtime"])
