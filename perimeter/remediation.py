@@ -1,21 +1,24 @@
 """Helpers for remediation scripts: the ``aws:executeScript`` handlers of the rules' runbooks.
 
-Bundled into runbook scripts (perimeter.runbooks), so only the standard library, boto3 and botocore:
+Bundled into runbook scripts (perimeter.runbooks), so only the standard library, boto3, botocore and pure core modules:
 - ``client``: a boto3 client in botocore's standard retry mode (throttling and 5xx retried with backoff);
 - ``error_code``: the AWS error code of a ClientError;
 - ``boolean_input`` / ``string_list_input``: read SSM parameters as they reach ``events``. SSM hands a typed value
   when the InputPayload value is a whole ``{{ Parameter }}``, text when it is written inside a longer string, and
   a caller starting the automation by hand may pass text; all of these are accepted, anything else is refused
-  with a message naming the parameter.
+  with a message naming the parameter;
+- ``rule_parameters``: the rule's own parameters from the runbook parameters named after them, parsed by the rule.
 """
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable, Mapping
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from perimeter.parameters import ParameterError
 
 RETRY_CONFIG = Config(retries={"mode": "standard"})
 
@@ -59,3 +62,17 @@ def string_list_input(value: Any, name: str) -> list[str]:
                                               for item in value):
         raise InputError(f"parameter {name}: {value!r} is not a list of strings")
     return [str(item).strip() for item in value if str(item).strip()]
+
+
+def rule_parameters(events: dict, twins: Mapping[str, str], parse_parameters: Callable[[dict], Any]) -> Any:
+    """The rule's parsed parameters from the runbook parameters that carry them (``twins``: runbook name -> rule name,
+    e.g. ``MaxPorts`` -> ``maxPorts``), parsed by the rule's own ``parse_parameters``: the runbook judges with exactly
+    the rule's settings and semantics. An invalid value fails with the rule's message, naming both parameters."""
+    raw = {rule: str(events[name]) for name, rule in twins.items() if events.get(name) is not None}
+    try:
+        return parse_parameters(raw)
+    except ParameterError as error:
+        message = str(error)
+        for name, rule in twins.items():
+            message = message.replace(f"parameter {rule}:", f"parameter {name} (rule parameter {rule}):")
+        raise InputError(message) from None

@@ -13,7 +13,9 @@ DEFAULT_NAME_PREFIX = "perimeter-"
 # Suffixes after "<prefix><rule id>" of the named resources; the longest bounds the prefix's length.
 LAMBDA_ROLE_SUFFIX = "-lambda"
 EXECUTION_ROLE_SUFFIX = "-exec"
-REMEDIATION_ROLE_SUFFIX = "-remediation"
+# The SSM Automation role a runbook runs as. Short: rule ids run to 44 characters (the AWS managed rule name
+# netfw-policy-default-action-fragment-packets), and IAM role names to 64.
+REMEDIATION_ROLE_SUFFIX = "-ssm"
 DOCUMENT_SUFFIX = "-remediation"
 ROLE_SUFFIXES = (LAMBDA_ROLE_SUFFIX, EXECUTION_ROLE_SUFFIX, REMEDIATION_ROLE_SUFFIX)
 
@@ -33,6 +35,11 @@ def logical_id(rule_id: str) -> str:
 def rule_parameter_name(logical: str, name: str) -> str:
     """``<RuleLogicalId>Param<Name>``, the conformance pack convention (maxPorts -> ...ParamMaxPorts)."""
     return f"{logical}Param{capitalised(name)}"
+
+
+def frequency_parameter_name(logical: str) -> str:
+    """The template parameter holding a periodic rule's MaximumExecutionFrequency."""
+    return f"{logical}MaximumExecutionFrequency"
 
 
 def remediation_parameter_name(logical: str, name: str) -> str:

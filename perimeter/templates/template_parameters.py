@@ -2,8 +2,9 @@
 the remediation settings; and their plainer conformance pack form."""
 from __future__ import annotations
 
+from perimeter.declarations import FREQUENCIES
 from perimeter.templates.naming import (
-    DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, max_prefix_length, remediation_parameter_name, rule_parameter_name,
+    frequency_parameter_name, DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, REMEDIATION_ROLE_SUFFIX, max_prefix_length, remediation_parameter_name, rule_parameter_name,
 )
 
 AUTOMATIC = "RemediationAutomatic"
@@ -35,8 +36,8 @@ def name_prefix_parameter(specs) -> dict:
         "AllowedPattern": f"^[A-Za-z0-9-]{{0,{limit}}}$",
         "ConstraintDescription": f"letters, digits and hyphens, at most {limit} characters",
         "Description": ("Prefix of every named resource: Config rules and Lambda functions are named <prefix><rule id>, "
-                        "log groups /aws/lambda/<prefix><rule id>, documents and automation roles <prefix><rule id>"
-                        f"{DOCUMENT_SUFFIX}. Must not start with aws or amazon (SSM document names). "
+                        f"log groups /aws/lambda/<prefix><rule id>, documents <prefix><rule id>{DOCUMENT_SUFFIX}, "
+                        f"automation roles <prefix><rule id>{REMEDIATION_ROLE_SUFFIX}. Must not start with aws or amazon (SSM document names). "
                         f"At most {limit} characters."),
     }
 
@@ -55,6 +56,13 @@ def rule_parameters(plans) -> dict[str, dict]:
                 "Type": "String",
                 "Default": default,
                 "Description": f"{plan.rule_id} rule parameter {name}: {descriptions.get(name, '')}".strip()[:4000],
+            }
+        if plan.spec.periodic_frequency:
+            parameters[frequency_parameter_name(plan.logical)] = {
+                "Type": "String",
+                "Default": plan.spec.periodic_frequency,
+                "AllowedValues": list(FREQUENCIES),
+                "Description": f"{plan.rule_id}: how often Config runs this periodic rule (MaximumExecutionFrequency).",
             }
     return parameters
 
