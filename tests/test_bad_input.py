@@ -38,6 +38,14 @@ ITEMS = {
     "netfw-rule-group-not-empty": ["netfw-group-stateless-rules.notification", "netfw-group-suricata.notification",
                                    "netfw-group-domain-list.notification", "netfw-group-stateful-5tuple.notification",
                                    "netfw-group-no-rules-source.notification"],
+    "netfw-policy-default-action-full-packets": ["netfw-policy-both.notification", "netfw-policy-stateless-only.pascal"],
+    "netfw-policy-default-action-fragment-packets": ["netfw-policy-both.notification",
+                                                     "netfw-policy-stateless-only.pascal"],
+    "netfw-policy-stateful-strict-order": ["netfw-policy-strict-empty.notification", "netfw-policy-both.notification"],
+    "netfw-firewall-deletion-protection": ["netfw-firewall.notification", "netfw-firewall.pascal"],
+    "netfw-firewall-change-protection": ["netfw-firewall.notification", "netfw-firewall.pascal"],
+    "netfw-firewall-multi-az": ["netfw-firewall.notification", "netfw-firewall.pascal"],
+    "netfw-logging-enabled": ["netfw-firewall.notification"],
 }
 CLEAR_ERRORS = (EventError, ItemError, ParameterError)
 PYTHON_WORDING = ("invalid literal", "object has no attribute", "NoneType", "not subscriptable", "unhashable",

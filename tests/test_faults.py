@@ -32,16 +32,19 @@ sg_handler = rule_handler("sg-ingress-port-range-restricted")
 MAX_ATTEMPTS = 3  # botocore's standard retry mode
 SG_ID = "sg-0e1f2a3b4c5d6e7f8"
 GROUP_ARN = "arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/big-suricata"
-HANDLERS = {
-    "sg-ingress-port-range-restricted": sg_handler,
-    "netfw-policy-rule-group-associated": policy_handler,
-    "netfw-rule-group-not-empty": group_handler,
-}
+HANDLERS = {spec.rule_id: rule_handler(spec.rule_id) for spec in all_rules()}
 # One recorded item per rule, the one the oversized tests convert to the API shape.
 RULE_ITEMS = {
     "sg-ingress-port-range-restricted": "sg-open-range.notification",
     "netfw-policy-rule-group-associated": "netfw-policy-stateless-only.notification",
     "netfw-rule-group-not-empty": "netfw-group-suricata.notification",
+    "netfw-policy-default-action-full-packets": "netfw-policy-stateless-only.notification",
+    "netfw-policy-default-action-fragment-packets": "netfw-policy-stateless-only.notification",
+    "netfw-policy-stateful-strict-order": "netfw-policy-strict-empty.notification",
+    "netfw-firewall-deletion-protection": "netfw-firewall.notification",
+    "netfw-firewall-change-protection": "netfw-firewall.notification",
+    "netfw-firewall-multi-az": "netfw-firewall.notification",
+    "netfw-logging-enabled": "netfw-firewall.notification",
 }
 
 
@@ -494,7 +497,10 @@ def test_oversized_item_with_broken_configuration_text_is_a_clear_error(aws, fix
 # --- periodic: nothing flips to NOT_APPLICABLE ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", all_rules(), ids=lambda spec: spec.rule_id)
+CHANGE_ONLY_RULES = [spec for spec in all_rules() if not spec.periodic_frequency]
+
+
+@pytest.mark.parametrize("spec", CHANGE_ONLY_RULES, ids=lambda spec: spec.rule_id)
 def test_scheduled_notification_evaluates_nothing_and_flips_nothing(aws, fixture_event, spec):
     event = fixture_event("change-open-range")
     event["invokingEvent"] = json.dumps({"awsAccountId": "123456789012", "notificationCreationTime": "2026-11-20T10:16:03.456Z",
@@ -505,10 +511,15 @@ def test_scheduled_notification_evaluates_nothing_and_flips_nothing(aws, fixture
     assert aws.calls == []
 
 
-def test_no_rule_is_periodic_yet():
-    """When one becomes periodic, it must still never flip change-evaluated resources (see PackRule)."""
+def test_only_the_periodic_rules_list_resources_and_none_is_also_change_triggered():
+    """rdklib's flip-everything-unreturned stays off; the periodic rules (netfw-logging-enabled) retire only what
+    their own complete listing no longer holds (tests/test_lambda_periodic.py). No rule is hybrid yet: a hybrid
+    rule's listing would also have to leave the resources its change notifications judge alone."""
     assert perimeter.rule.PackRule.delete_old_evaluations_on_scheduled_notification is False
-    assert all(not spec.metadata["Parameters"].get("SourcePeriodic") for spec in all_rules())
+    periodic = [spec for spec in all_rules() if spec.metadata["Parameters"].get("SourcePeriodic")]
+    assert [spec.rule_id for spec in periodic] == ["netfw-logging-enabled"]
+    assert all(callable(getattr(spec.module, "periodic_listing", None)) for spec in periodic)
+    assert not any(spec.is_change_triggered for spec in periodic)
 
 
 # --- cross-account mode (ExecutionRoleName) ---------------------------------------------------------------------
