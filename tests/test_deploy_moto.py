@@ -37,6 +37,7 @@ from moto import mock_aws
 from perimeter import package
 from perimeter.registry import all_rules
 from perimeter.templates import logical_id
+from perimeter.templates.naming import role_rule_part
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -143,7 +144,7 @@ def test_stack_creates_each_runbook_document_and_automation_role(stack):
         assert {p["Name"] for p in document["Parameters"]} == set(expected["parameters"])
         content = json.loads(ssm.get_document(Name=name, DocumentFormat="JSON")["Content"])
         assert content == expected  # the runbook, its script inlined
-        role = iam.get_role(RoleName=f"perimeter-{spec.rule_id}-{REGION}")["Role"]
+        role = iam.get_role(RoleName=f"perimeter-{role_rule_part(spec.rule_id)}-{REGION}")["Role"]
         [trust] = role["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Principal"] == {"Service": "ssm.amazonaws.com"}
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}

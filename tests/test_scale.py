@@ -46,9 +46,12 @@ RUNBOOK_LAMBDA = ("feat/runbook-lambda: runbooks inline their script and its bun
 def synthetic_rules(count: int) -> tuple:
     """``count`` rules, the real ones copied in turn under new ids (``<id>-NN``), each with its own declaration."""
     real = all_rules()
+    # Every other copy is of a rule with a runbook, so that at least half the synthetic rules carry one.
+    with_runbook = [spec for spec in real if (spec.folder / "runbook.yaml").exists()]
     copies = []
     for number in range(count):
-        model = real[number % len(real)]
+        models = with_runbook if number % 2 == 0 else real
+        model = models[(number // 2) % len(models)]
         rule_id = f"{model.rule_id}-{number:02d}"
         declaration = {**model.declaration, "id": rule_id}
         copies.append(dataclasses.replace(model, rule_id=rule_id, declaration=declaration,

@@ -27,6 +27,7 @@ from perimeter.registry import all_rules
 from perimeter.runbooks import core_modules, render_runbook
 from perimeter.templates.limits import body_limit
 from perimeter.templates.packs import PackValues, pack
+from perimeter.templates.naming import role_rule_part
 from perimeter.templates.plan import plan_pack
 from perimeter.templates import (
     ACCOUNT_PACK, ACCOUNT_STACK, AUTOMATION_ROLE, BUILDERS, MAX_PACK_BODY_BYTES, MAX_PACK_PARAMETERS,
@@ -449,9 +450,29 @@ def declared(spec, key: str) -> set[str]:
     return {action for statement in spec.metadata["Perimeter"][key] for action in statement["Action"]}
 
 
+# IAM actions not named after their operation: HeadBucket needs s3:ListBucket (S3 API reference, HeadBucket).
+IAM_ACTIONS = {"s3:HeadBucket": "s3:ListBucket"}
+# What the base calls for a periodic rule with a complete listing (perimeter.rule.reported_resources).
+PERIODIC_BASE_ACTIONS = {"config:GetComplianceDetailsByConfigRule"}
+
+
+def core_modules_imported(path: Path) -> list[Path]:
+    """The perimeter modules a rule module imports (at the top or inside its I/O functions), but not the rules."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("perimeter.") \
+                and not node.module.startswith("perimeter.rules"):
+            found.append(ROOT / (node.module.replace(".", "/") + ".py"))
+    return found
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_lambda_actions_declared_are_the_ones_the_rule_calls(spec):
-    assert declared(spec, "LambdaActions") == api_calls([spec.folder / "rule.py"])
+    rule = spec.folder / "rule.py"
+    called = {IAM_ACTIONS.get(action, action) for action in api_calls([rule, *core_modules_imported(rule)])}
+    if spec.periodic_frequency:
+        called |= PERIODIC_BASE_ACTIONS
+    assert declared(spec, "LambdaActions") == called
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -506,7 +527,25 @@ def test_a_periodic_rule_gets_a_scheduled_source_with_its_frequency():
         function_arn=lambda p: "arn", document=None, automation_role_arn=None, extra_inputs=lambda p: {},
         rule_condition=None, rule_depends_on=lambda p: [], rule_name_in_remediation=None,
         remediation_depends_on=None))
-    assert rule["Properties"]["MaximumExecutionFrequency"] == "TwentyFour_Hours"
+    # Deployed, the frequency is the rule's template parameter (its default: the declared frequency).
+    frequency_parameter = {"Ref": f"{logical_id(spec.rule_id)}MaximumExecutionFrequency"}
+    assert rule["Properties"]["MaximumExecutionFrequency"] == frequency_parameter
+    scheduled = [d for d in rule["Properties"]["Source"]["SourceDetails"] if d["MessageType"] == "ScheduledNotification"]
+    assert scheduled == [{"EventSource": "aws.config", "MessageType": "ScheduledNotification",
+                          "MaximumExecutionFrequency": frequency_parameter}]
+
+
+def test_a_periodic_rules_frequency_is_a_template_parameter_defaulting_to_its_declaration():
+    periodic = [spec for spec in SPECS if spec.periodic_frequency]
+    assert periodic
+    parameters = load(ACCOUNT_STACK)["Parameters"]
+    for spec in periodic:
+        assert parameters[f"{logical_id(spec.rule_id)}MaximumExecutionFrequency"]["Default"] == spec.periodic_frequency
+    # The default pack spends no input parameter on it (Config's 60 per pack): the declared frequency is written in,
+    # and `perimeter pack --parameters` renders another.
+    pack = load(ACCOUNT_PACK)["Resources"]
+    for spec in periodic:
+        assert pack[logical_id(spec.rule_id)]["Properties"]["MaximumExecutionFrequency"] == spec.periodic_frequency
 
 
 def test_functions_run_python_3_12_with_each_rules_handler():
@@ -659,7 +698,17 @@ def test_named_resources_fit_their_limits_with_the_longest_allowed_prefix():
     prefix = "p" * limit
     for spec in SPECS:
         assert len(prefix + spec.rule_id) <= 64  # Lambda function name
-        assert len(prefix + spec.rule_id + "-" + "r" * MAX_REGION_LENGTH) <= 64  # automation role, with the region
+        # automation role, with the region: a long rule id is shortened there (naming.role_rule_part)
+        assert len(prefix + role_rule_part(spec.rule_id) + "-" + "r" * MAX_REGION_LENGTH) <= 64
+
+
+def test_long_rule_ids_get_distinct_deterministic_role_names():
+    full, fragment = "netfw-policy-default-action-full-packets", "netfw-policy-default-action-fragment-packets"
+
+    assert role_rule_part("sg-default-closed") == "sg-default-closed"
+    assert len(role_rule_part(fragment)) == 34 and role_rule_part(fragment).startswith("netfw-policy-default-action-f")
+    assert role_rule_part(full) != role_rule_part(fragment)
+    assert role_rule_part(fragment) == role_rule_part(fragment)
 
 
 @pytest.mark.parametrize("stack_file, pack_file", [(ACCOUNT_STACK, ACCOUNT_PACK), (ORG_MEMBER, ORG_PACK)])

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from perimeter.templates.iam import automation_trust, declared_statements, role
-from perimeter.templates.naming import DOCUMENT_SUFFIX, REMEDIATION_ROLE_SUFFIX, named
+from perimeter.templates.cfn import sub
+from perimeter.templates.naming import DOCUMENT_SUFFIX, named, remediation_role_text
 from perimeter.templates.plan import RulePlan
 
 
@@ -21,7 +22,7 @@ def document_resource(plan: RulePlan) -> dict:
 
 def remediation_role(plan: RulePlan) -> dict:
     return role(f"SSM Automation role of the {plan.rule_id} remediation runbook", automation_trust(), "remediation",
-                declared_statements(plan.spec, "RemediationActions"), named(plan.spec, REMEDIATION_ROLE_SUFFIX))
+                declared_statements(plan.spec, "RemediationActions"), sub(remediation_role_text(plan.spec)))
 
 
 def automation_resources(plan: RulePlan) -> dict[str, dict]:
