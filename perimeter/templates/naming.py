@@ -20,6 +20,8 @@ DEFAULT_NAME_PREFIX = "perimeter-"
 # Suffixes after "<prefix><rule id>" of the named resources (Fn::Sub text).
 REMEDIATION_ROLE_SUFFIX = "-${AWS::Region}"
 DOCUMENT_SUFFIX = "-remediation"
+# The rule's remediation function (Lambda), which its document calls; names of other services, so no clash.
+REMEDIATION_FUNCTION_SUFFIX = "-remediation"
 ALARM_SUFFIX = "-errors"
 # The longest the role suffix gets once CloudFormation substitutes the region.
 ROLE_SUFFIX_LENGTH = len("-") + MAX_REGION_LENGTH
@@ -49,7 +51,8 @@ def remediation_parameter_name(logical: str, name: str) -> str:
 def max_prefix_length(specs) -> int:
     """The longest NamePrefix for which every named role and function stays within its service's limit."""
     longest = max(len(spec.rule_id) for spec in specs)
-    return min(MAX_IAM_ROLE_NAME - longest - ROLE_SUFFIX_LENGTH, MAX_FUNCTION_NAME - longest)
+    return min(MAX_IAM_ROLE_NAME - longest - ROLE_SUFFIX_LENGTH,
+               MAX_FUNCTION_NAME - longest - len(REMEDIATION_FUNCTION_SUFFIX))
 
 
 def named_text(spec: RuleSpec, suffix: str = "") -> str:
