@@ -107,11 +107,13 @@ def default_function_name(rule_id: str) -> str:
     return f"{DEFAULT_NAME_PREFIX}{rule_id}{REMEDIATION_FUNCTION_SUFFIX}"
 
 
-def render_runbook(rule_dir: Path, function_name: Any = None) -> dict:
+def render_runbook(rule_dir: Path, function_name: Any = None, rule_id: str | None = None) -> dict:
     """Load ``rule_dir/runbook.yaml`` and turn every ``ScriptFile`` step into a call of the remediation function.
 
     ``function_name``: the function's name or ARN, text or a CloudFormation expression (the templates pass an
-    ``Fn::Sub``); by default the name the templates give it with the default NamePrefix.
+    ``Fn::Sub``); by default the name the templates give it with the default NamePrefix. ``rule_id``: the rule the
+    function answers for (its PERIMETER_RULE_ID); by default the folder's (the registry holds every rule folder to
+    its id, - for _).
     """
     rule_dir = Path(rule_dir)
     runbook_path = rule_dir / "runbook.yaml"
@@ -121,7 +123,7 @@ def render_runbook(rule_dir: Path, function_name: Any = None) -> dict:
         raise RunbookError(f"{runbook_path}: cannot read the runbook: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("mainSteps"), list):
         raise RunbookError(f"{runbook_path}: not an Automation document (no mainSteps list)")
-    rule_id = rule_dir.name.replace("_", "-")  # the registry holds every rule folder to its id (- for _)
+    rule_id = rule_dir.name.replace("_", "-") if rule_id is None else rule_id
     if function_name is None:
         function_name = default_function_name(rule_id)
     for step in _script_steps(document["mainSteps"]):

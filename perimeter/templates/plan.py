@@ -49,7 +49,7 @@ def plan_rule(spec: RuleSpec) -> RulePlan:
     document = None
     mapping: tuple[RemediationParameter, ...] = ()
     if (spec.folder / "runbook.yaml").exists():
-        document = render_runbook(spec.folder, remediation_function_arn(spec))
+        document = render_runbook(spec.folder, remediation_function_arn(spec), spec.rule_id)
         mapping = map_remediation_parameters(spec, document)
     return RulePlan(spec, logical_id(spec.rule_id), document, mapping)
 
