@@ -24,11 +24,13 @@ from botocore import xform_name
 
 from perimeter import templates
 from perimeter.registry import all_rules
-from perimeter.runbooks import core_modules, render_runbook
+from perimeter.importgraph import import_graph
+from perimeter.package import LAMBDA_SCOPE
+from perimeter.runbooks import render_runbook
 from perimeter.templates.limits import body_limit
 from perimeter.templates.packs import PackValues, pack
 from perimeter.templates.naming import role_rule_part
-from perimeter.templates.plan import plan_pack
+from perimeter.templates.plan import plan_pack, remediation_function_arn
 from perimeter.templates import (
     ACCOUNT_PACK, ACCOUNT_STACK, AUTOMATION_ROLE, BUILDERS, MAX_PACK_BODY_BYTES, MAX_PACK_PARAMETERS,
     MAX_REGION_LENGTH, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES, RESOURCE_ID, ROLE_SUFFIX_LENGTH, RULE_VALUE,
@@ -302,19 +304,56 @@ def test_no_role_is_assumed_across_accounts():
             assert "ExecutionRoleName" not in rule["Properties"].get("InputParameters", {}), relative
 
 
+def granted_actions(role: dict) -> set[str]:
+    return {a for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]
+            for a in as_list(s["Action"])}
+
+
 def test_each_function_has_its_own_role_with_only_its_rules_actions():
     for relative in FUNCTION_TEMPLATES:
         functions = resources(relative, "AWS::Lambda::Function")
         roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
-        assert len(set(roles)) == len(functions) == len(SPECS), relative
+        assert len(set(roles)) == len(functions) == len(SPECS) + len(RUNBOOK_SPECS), relative
+    logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
     for spec in SPECS:
         logical = logical_id(spec.rule_id)
-        declared = {a for s in spec.metadata["Perimeter"]["LambdaActions"] for a in s["Action"]}
         base = {"config:PutEvaluations", "config:GetResourceConfigHistory"}
         for relative in FUNCTION_TEMPLATES:
-            role = load(relative)["Resources"][f"{logical}FunctionRole"]["Properties"]
-            granted = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in as_list(s["Action"])}
-            assert granted == base | declared | {"logs:CreateLogStream", "logs:PutLogEvents"}, (relative, spec.rule_id)
+            template = load(relative)["Resources"]
+            assert granted_actions(template[f"{logical}FunctionRole"]) == base | declared(spec, "LambdaActions") | logs
+            if spec in RUNBOOK_SPECS:  # the remediation's write permissions: on its function's role only
+                assert granted_actions(template[f"{logical}RemediationFunctionRole"]) == \
+                    declared(spec, "RemediationActions") | logs, (relative, spec.rule_id)
+
+
+@pytest.mark.parametrize("relative", FUNCTION_TEMPLATES)
+def test_the_automation_role_may_only_invoke_its_rules_remediation_function(relative):
+    template = load(relative)["Resources"]
+    for spec in RUNBOOK_SPECS:
+        logical = logical_id(spec.rule_id)
+        [policy] = template[f"{logical}RemediationRole"]["Properties"]["Policies"]
+        [statement] = policy["PolicyDocument"]["Statement"]
+        assert (statement["Effect"], statement["Action"]) == ("Allow", ["lambda:InvokeFunction"])
+        assert statement["Resource"] == [{"Fn::GetAtt": [f"{logical}RemediationFunction", "Arn"]}]
+
+
+@pytest.mark.parametrize("relative", FUNCTION_TEMPLATES)
+def test_each_runbook_calls_the_remediation_function_its_stack_creates(relative):
+    template = load(relative)["Resources"]
+    for spec in RUNBOOK_SPECS:
+        logical = logical_id(spec.rule_id)
+        function = template[f"{logical}RemediationFunction"]["Properties"]
+        content = template[f"{logical}RemediationDocument"]["Properties"]["Content"]
+        calls = [step for step in content["mainSteps"] if step["action"] == "aws:invokeLambdaFunction"]
+        name = function["FunctionName"]["Fn::Sub"]
+        assert calls and all(step["inputs"]["FunctionName"] == {"Fn::Sub": (
+            f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}")} for step in calls)
+        assert name == f"${{NamePrefix}}{spec.rule_id}-remediation"
+        assert (function["Handler"], function["Environment"]["Variables"]) == (
+            "perimeter.remediation_entry.lambda_handler", {"PERIMETER_RULE_ID": spec.rule_id})
+        # Lambda stops the remediation before SSM stops waiting for it (the action runs at most 300 seconds).
+        assert function["Timeout"] < min(step["timeoutSeconds"] for step in calls) <= 300
+        assert f"{logical}RemediationErrorsAlarm" in template and f"{logical}RemediationLogGroup" in template
 
 
 # --- deployable in several regions of one account ---------------------------------------------------------------
@@ -486,8 +525,10 @@ def test_remediation_actions_declared_are_the_ones_the_runbook_calls(spec):
     for step in document["mainSteps"]:
         inputs = step.get("inputs", {})
         if step["action"] == "aws:executeScript":
+            # remediation.py and what it imports run in the remediation function (any other script is inlined).
             script = spec.folder / inputs["ScriptFile"]
-            used |= api_calls([script] + [module.path for module in core_modules(script)])
+            graph = import_graph(ROOT, LAMBDA_SCOPE, script=script)
+            used |= api_calls([script] + [imports.module.path for imports in graph.values() if imports.module])
         elif "Service" in inputs and "Api" in inputs:
             model = botocore.session.get_session().get_service_model(inputs["Service"])
             used.add(f"{model.signing_name}:{inputs['Api']}")
@@ -551,11 +592,14 @@ def test_a_periodic_rules_frequency_is_a_template_parameter_defaulting_to_its_de
 def test_functions_run_python_3_12_with_each_rules_handler():
     for relative in FUNCTION_TEMPLATES:
         functions = resources(relative, "AWS::Lambda::Function")
-        handlers = {f["Properties"]["Handler"] for f in functions.values()}
         assert {f["Properties"]["Runtime"] for f in functions.values()} == {"python3.12"}
-        assert handlers == {"perimeter.entry.lambda_handler"}
-        assert sorted(f["Properties"]["Environment"]["Variables"]["PERIMETER_RULE_ID"] for f in functions.values()) \
-            == sorted(spec.rule_id for spec in SPECS)
+        by_handler: dict[str, list[str]] = {}
+        for f in functions.values():
+            by_handler.setdefault(f["Properties"]["Handler"], []).append(
+                f["Properties"]["Environment"]["Variables"]["PERIMETER_RULE_ID"])
+        assert {handler: sorted(ids) for handler, ids in by_handler.items()} == {
+            "perimeter.entry.lambda_handler": sorted(spec.rule_id for spec in SPECS),
+            "perimeter.remediation_entry.lambda_handler": sorted(spec.rule_id for spec in RUNBOOK_SPECS)}
 
 
 # --- remediation configurations -----------------------------------------------------------------------------
@@ -601,15 +645,15 @@ def test_remediation_is_manual_and_dry_run_by_default(relative):
 
 
 @pytest.mark.parametrize("relative", (ACCOUNT_STACK, ORG_MEMBER))
-def test_documents_are_the_rendered_runbooks_with_their_scripts_inlined(relative):
+def test_documents_are_the_rendered_runbooks_calling_the_remediation_functions(relative):
     documents = resources(relative, "AWS::SSM::Document")
     assert len(documents) == len(RUNBOOK_SPECS)
     for spec in RUNBOOK_SPECS:
         document = documents[f"{logical_id(spec.rule_id)}RemediationDocument"]["Properties"]
         assert document["DocumentType"] == "Automation"
-        assert document["Content"] == render_runbook(spec.folder)
+        assert document["Content"] == render_runbook(spec.folder, remediation_function_arn(spec), spec.rule_id)
         scripts = [s["inputs"]["Script"] for s in document["Content"]["mainSteps"] if "Script" in s.get("inputs", {})]
-        assert scripts and all("def handler(" in script for script in scripts)
+        assert scripts and not any("perimeter." in script for script in scripts)  # the rule's code is in the zip
 
 
 def test_mapping_of_the_security_group_runbook_is_explicit():
@@ -745,7 +789,8 @@ def test_rules_without_a_runbook_get_no_remediation_resources():
         logical = logical_id(spec.rule_id)
         for relative in BUILDERS:
             names = set(load(relative)["Resources"])
-            assert not {f"{logical}Remediation", f"{logical}RemediationDocument", f"{logical}RemediationRole"} & names
+            assert not {f"{logical}Remediation", f"{logical}RemediationDocument", f"{logical}RemediationRole",
+                        f"{logical}RemediationFunction", f"{logical}RemediationFunctionRole"} & names
         assert logical in load(ACCOUNT_PACK)["Resources"]
 
 

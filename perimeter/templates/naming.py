@@ -26,6 +26,8 @@ REMEDIATION_ROLE_SUFFIX = "-${AWS::Region}"
 # name is the id itself up to this length, else a deterministic short form (role_rule_part).
 ROLE_RULE_LENGTH = 34
 DOCUMENT_SUFFIX = "-remediation"
+# The rule's remediation function (Lambda), which its document calls; names of other services, so no clash.
+REMEDIATION_FUNCTION_SUFFIX = "-remediation"
 ALARM_SUFFIX = "-errors"
 # The longest the role suffix gets once CloudFormation substitutes the region.
 ROLE_SUFFIX_LENGTH = len("-") + MAX_REGION_LENGTH
@@ -61,12 +63,14 @@ def max_prefix_length(specs) -> int:
     """The longest NamePrefix for which every named role and function stays within its service's limit."""
     longest = max(len(spec.rule_id) for spec in specs)
     longest_role = max(len(role_rule_part(spec.rule_id)) for spec in specs)
-    return min(MAX_IAM_ROLE_NAME - longest_role - ROLE_SUFFIX_LENGTH, MAX_FUNCTION_NAME - longest)
+    return min(MAX_IAM_ROLE_NAME - longest_role - ROLE_SUFFIX_LENGTH, MAX_FUNCTION_NAME - longest,
+               MAX_FUNCTION_NAME - longest_role - len(REMEDIATION_FUNCTION_SUFFIX))
 
 
 def role_rule_part(rule_id: str) -> str:
-    """The rule's part of its automation role's name: the id, or for a longer id its first characters and four
-    hex digits of its SHA-256, so that two long ids sharing a beginning still get different roles."""
+    """The rule's part of a name that also carries a suffix (its automation role, its remediation function): the
+    id, or for a longer id its first characters and four hex digits of its SHA-256, so that two long ids sharing a
+    beginning still get different names."""
     if len(rule_id) <= ROLE_RULE_LENGTH:
         return rule_id
     return f"{rule_id[:ROLE_RULE_LENGTH - 5]}-{hashlib.sha256(rule_id.encode()).hexdigest()[:4]}"
@@ -75,6 +79,12 @@ def role_rule_part(rule_id: str) -> str:
 def remediation_role_text(spec: RuleSpec) -> str:
     """The automation role's name as Fn::Sub text: ``${NamePrefix}<rule part>-${AWS::Region}``."""
     return f"${{{NAME_PREFIX}}}{role_rule_part(spec.rule_id)}{REMEDIATION_ROLE_SUFFIX}"
+
+
+def function_name_text(spec: RuleSpec, suffix: str = "") -> str:
+    """A function's name as Fn::Sub text: the evaluation function ``${NamePrefix}<rule id>``, the remediation one
+    ``${NamePrefix}<rule part><suffix>`` (Lambda names hold 64 characters)."""
+    return f"${{{NAME_PREFIX}}}{role_rule_part(spec.rule_id) if suffix else spec.rule_id}{suffix}"
 
 
 def named_text(spec: RuleSpec, suffix: str = "") -> str:
