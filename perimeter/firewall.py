@@ -223,3 +223,139 @@ def _described_item(resource_type: str, response: dict, prefix: str, configurati
         "configurationItemStatus": "OK",
         "configuration": configuration,
     }
+
+
+# --- firewalls ------------------------------------------------------------------------------------------------
+# Recorded AWS::NetworkFirewall::Firewall items: configuration.firewall{firewallArn, firewallId, firewallName,
+# firewallPolicyArn, vpcId, subnetMappings[{subnetId}], deleteProtection, subnetChangeProtection,
+# firewallPolicyChangeProtection} and possibly configuration.firewallStatus{syncStates{<zone>: {...}}}: the shape
+# of DescribeFirewall, which spells the same members in PascalCase. A CloudFormation export carries the firewall's
+# properties at the top of the configuration, without the ``firewall`` wrapper; both are read.
+
+FIREWALL_RESOURCE_TYPE = "AWS::NetworkFirewall::Firewall"
+LOGGING_CONFIGURATION_RESOURCE_TYPE = "AWS::NetworkFirewall::LoggingConfiguration"
+# FirewallPolicy StatelessDefaultActions / StatelessFragmentDefaultActions: "you must specify one of the standard
+# actions" (aws:pass, aws:drop, aws:forward_to_sfe), plus custom action names (API reference, FirewallPolicy).
+STANDARD_STATELESS_ACTIONS = ("aws:pass", "aws:drop", "aws:forward_to_sfe")
+# StatefulDefaultActions that drop what no rule passes (API reference, FirewallPolicy.StatefulDefaultActions).
+STATEFUL_DROP_ACTIONS = ("aws:drop_strict", "aws:drop_established")
+LOG_TYPES = ("ALERT", "FLOW", "TLS")
+# LogDestinationConfig.LogDestination keys per LogDestinationType (API reference, LogDestinationConfig).
+LOG_DESTINATION_KEYS = {"S3": "bucketName", "CloudWatchLogs": "logGroup", "KinesisDataFirehose": "deliveryStream"}
+# Where a firewall item carries what other resources say about it (supplementaryConfiguration keys): the logging
+# configuration (the configuration of its AWS::NetworkFirewall::LoggingConfiguration item), whether each log
+# type's destination exists (only where an API was asked), and the zones of its subnets (from AWS::EC2::Subnet items).
+LOGGING_KEY = "LoggingConfiguration"
+DESTINATIONS_EXIST_KEY = "LogDestinationsExist"
+SUBNET_ZONES_KEY = "SubnetAvailabilityZones"
+
+
+@dataclass(frozen=True)
+class Firewall:
+    name: str | None
+    arn: str | None
+    id: str | None
+    policy_arn: str | None
+    subnet_ids: tuple[str, ...]
+    delete_protection: bool
+    subnet_change_protection: bool
+    policy_change_protection: bool
+    sync_zones: tuple[str, ...] | None  # the zones of firewallStatus.syncStates; None when the item has none
+
+
+@dataclass(frozen=True)
+class LogDestination:
+    log_type: str
+    destination_type: str
+    name: str | None  # the bucket, log group or delivery stream; None when the destination map lacks it
+
+
+def _flag(value: Any, name: str) -> bool:
+    """A protection setting: true only when it says so; absent means off (the API's default is false)."""
+    if value is None:
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):  # exports may write text
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise FirewallModelError(f"{name} {value!r} is neither true nor false")
+    return value
+
+
+def firewall_from_configuration(configuration: dict) -> Firewall:
+    """From an item's configuration, a DescribeFirewall response, or a CloudFormation export."""
+    body = field(configuration, "firewall")
+    body = configuration if body is None else _object(body, "firewall")
+    status = _object(field(configuration, "firewallStatus"), "firewallStatus")
+    sync_states = field(status, "syncStates")
+    subnet_ids = []
+    for entry in _list(field(body, "subnetMappings"), "subnetMappings"):
+        subnet = field(_object(entry, "subnetMappings entry"), "subnetId")
+        if not isinstance(subnet, str) or not subnet:
+            raise FirewallModelError(f"subnetMappings entry {entry!r} has no subnetId")
+        subnet_ids.append(subnet)
+    return Firewall(
+        name=field(body, "firewallName"),
+        arn=field(body, "firewallArn"),
+        id=field(body, "firewallId"),
+        policy_arn=field(body, "firewallPolicyArn"),
+        subnet_ids=tuple(subnet_ids),
+        delete_protection=_flag(field(body, "deleteProtection"), "deleteProtection"),
+        subnet_change_protection=_flag(field(body, "subnetChangeProtection"), "subnetChangeProtection"),
+        policy_change_protection=_flag(field(body, "firewallPolicyChangeProtection"), "firewallPolicyChangeProtection"),
+        sync_zones=None if sync_states is None else tuple(sorted(_object(sync_states, "firewallStatus.syncStates"))),
+    )
+
+
+def standard_stateless_action(actions: tuple[str, ...], setting: str) -> str:
+    """The one standard action of a stateless default-action list; FirewallModelError when there is none."""
+    standard = [action for action in actions if action in STANDARD_STATELESS_ACTIONS]
+    if len(standard) != 1:
+        found = "none" if not standard else ", ".join(standard)
+        raise FirewallModelError(f"{setting} must hold exactly one of {', '.join(STANDARD_STATELESS_ACTIONS)} "
+                                 f"(found {found})")
+    return standard[0]
+
+
+def judge_stateless_default_action(policy: FirewallPolicy, setting: str, allowed: tuple[str, ...]) -> tuple[bool, str]:
+    """(compliant, annotation) for one of a policy's stateless default-action lists, ``statelessDefaultActions``
+    (full packets) or ``statelessFragmentDefaultActions`` (fragmented packets): its one standard action must be
+    among ``allowed``. Custom actions are named but do not decide: they only add metrics or flow capture, the
+    standard action still says what happens to the packet (API reference, FirewallPolicy)."""
+    actions = {"statelessDefaultActions": policy.stateless_default_actions,
+               "statelessFragmentDefaultActions": policy.stateless_fragment_default_actions}[setting]
+    standard = standard_stateless_action(actions, setting)
+    packets = "full packets" if setting == "statelessDefaultActions" else "fragmented packets"
+    custom = [action for action in actions if action != standard]
+    with_custom = f" (with custom action {', '.join(custom)})" if custom else ""
+    if standard in allowed:
+        return True, f"Stateless default action for {packets} is {standard}{with_custom}"
+    return False, (f"Stateless default action for {packets} is {standard}{with_custom}; "
+                   f"allowed: {', '.join(allowed)}")
+
+
+def log_destinations(logging_configuration: dict) -> tuple[LogDestination, ...]:
+    """The destinations of an AWS::NetworkFirewall::LoggingConfiguration item's configuration (or a
+    DescribeLoggingConfiguration response): ``loggingConfiguration.logDestinationConfigs``."""
+    body = _object(field(logging_configuration, "loggingConfiguration"), "loggingConfiguration")
+    destinations = []
+    for entry in _list(field(body, "logDestinationConfigs"), "logDestinationConfigs"):
+        entry = _object(entry, "logDestinationConfigs entry")
+        log_type, kind = field(entry, "logType"), field(entry, "logDestinationType")
+        if not isinstance(log_type, str) or log_type not in LOG_TYPES:
+            raise FirewallModelError(f"logDestinationConfigs logType {log_type!r} is not one of {', '.join(LOG_TYPES)}")
+        if not isinstance(kind, str) or kind not in LOG_DESTINATION_KEYS:
+            raise FirewallModelError(f"logDestinationConfigs logDestinationType {kind!r} is not one of "
+                                     f"{', '.join(LOG_DESTINATION_KEYS)}")
+        # Map keys are data (bucketName, logGroup, deliveryStream): spelled as the API documents them.
+        name = _object(field(entry, "logDestination"), "logDestination").get(LOG_DESTINATION_KEYS[kind])
+        destinations.append(LogDestination(log_type, kind, name if isinstance(name, str) and name else None))
+    return tuple(destinations)
+
+
+def firewall_item(described: dict) -> dict:
+    """A DescribeFirewall response as the configuration item Config would record for the firewall."""
+    firewall = described["Firewall"]
+    configuration = {"firewall": firewall}
+    if described.get("FirewallStatus") is not None:
+        configuration["firewallStatus"] = described["FirewallStatus"]
+    return _described_item(FIREWALL_RESOURCE_TYPE, firewall, "Firewall", configuration)

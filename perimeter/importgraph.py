@@ -1,7 +1,7 @@
 """The import graph of the pack's own modules, read with ``ast`` (nothing is imported or run).
 
-Build-time only: perimeter.runbooks bundles a remediation script with the modules it imports, and perimeter.package
-puts into the Lambda artifact exactly the modules the functions' handlers import. Both start from some files and
+Build-time only: perimeter.runbooks checks that a script it inlines into a runbook imports only what the SSM runtime
+has, and perimeter.package puts into the Lambda artifact exactly the modules the functions' handlers import. Both start from some files and
 follow every import of a *local* package (``perimeter``, whose ``perimeter.rules`` is the ``rules/`` folder), read from the source tree; an import of what
 the target runtime provides (the standard library and the names the caller gives) ends there; any other import is
 an error, because that runtime would not have it. Imports inside functions and ``try`` blocks count too.

@@ -2,8 +2,11 @@
 
 Calls (and nothing else): ``sts:GetCallerIdentity`` once; per region ``ec2:DescribeSecurityGroups`` (paginated,
 ``MaxResults`` 1000), ``network-firewall:ListFirewallPolicies`` + ``DescribeFirewallPolicy`` and
-``ListRuleGroups`` (``Scope`` ACCOUNT) + ``DescribeRuleGroup``, each only when a selected rule evaluates that
-resource type. Items are yielded one at a time as pages arrive, so memory does not grow with the account.
+``ListRuleGroups`` (``Scope`` ACCOUNT) + ``DescribeRuleGroup``, ``ListFirewalls`` + ``DescribeFirewall`` +
+``DescribeLoggingConfiguration`` and, per log destination, ``s3:HeadBucket`` / ``logs:DescribeLogGroups`` /
+``firehose:DescribeDeliveryStream`` (perimeter.firewall_logging), each only when a selected rule evaluates that
+resource type. Network Firewall items carry the resource id Config records: the resource's id, not its ARN.
+Items are yielded one at a time as pages arrive, so memory does not grow with the account.
 
 The items carry Config's camelCase spelling, converted from the APIs' PascalCase with botocore's own output
 shapes (member names get a lower-case first letter; map keys such as rule-variable names and tag keys are
@@ -27,6 +30,7 @@ from perimeter.scan import ScanInputError
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 FIREWALL_POLICY = "AWS::NetworkFirewall::FirewallPolicy"
 RULE_GROUP = "AWS::NetworkFirewall::RuleGroup"
+FIREWALL = "AWS::NetworkFirewall::Firewall"
 SECURITY_GROUP_PAGE_SIZE = 1000  # DescribeSecurityGroups' MaxResults ceiling
 CLIENT_CONFIG = Config(retries={"mode": "standard"})  # throttling and 5xx retried with backoff, bounded
 
@@ -38,6 +42,12 @@ ACTIONS = {
     "DescribeFirewallPolicy": "network-firewall:DescribeFirewallPolicy",
     "ListRuleGroups": "network-firewall:ListRuleGroups",
     "DescribeRuleGroup": "network-firewall:DescribeRuleGroup",
+    "ListFirewalls": "network-firewall:ListFirewalls",
+    "DescribeFirewall": "network-firewall:DescribeFirewall",
+    "DescribeLoggingConfiguration": "network-firewall:DescribeLoggingConfiguration",
+    "HeadBucket": "s3:ListBucket",
+    "DescribeLogGroups": "logs:DescribeLogGroups",
+    "DescribeDeliveryStream": "firehose:DescribeDeliveryStream",
 }
 _EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
 _REJECTED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure", "SignatureDoesNotMatch"})
@@ -200,7 +210,7 @@ def _firewall_items(
             tags = _tag_dict(response.get(response_key, {}).get("Tags"))
             yield _item(
                 resource_type,
-                entry["Arn"],
+                response[response_key][response_key.replace("Response", "Id")],  # Config's id: the resource's id
                 name=entry.get("Name"),
                 arn=entry["Arn"],
                 region=region.name,
@@ -226,10 +236,43 @@ def rule_group_items(region: _Region) -> Iterator[dict]:
     )
 
 
+def firewall_items(region: _Region) -> Iterator[dict]:
+    """Firewalls as Config records them (DescribeFirewall, with firewallStatus.syncStates), each with its logging
+    configuration and whether its log destinations exist in ``supplementaryConfiguration`` (perimeter.firewall)."""
+    from perimeter.firewall import LOGGING_KEY, firewall_item
+    from perimeter.firewall_logging import logging_supplement
+
+    client = region.client("network-firewall")
+    shape = _output_shape(client, "DescribeFirewall")
+    logging_shape = _output_shape(client, "DescribeLoggingConfiguration")
+    for page in client.get_paginator("list_firewalls").paginate():
+        for entry in page.get("Firewalls", []):
+            try:
+                response = client.describe_firewall(FirewallArn=entry["FirewallArn"])
+                supplement = logging_supplement(region.client, entry["FirewallArn"])
+            except client.exceptions.ResourceNotFoundException:
+                continue  # deleted between the list and the describe: no longer there to judge
+            item = firewall_item(response)
+            supplement[LOGGING_KEY] = camel_case(supplement[LOGGING_KEY], logging_shape)
+            yield _item(
+                FIREWALL,
+                item["resourceId"],
+                name=item["resourceName"],
+                arn=item["ARN"],
+                region=region.name,
+                account=region.account,
+                zone="Regional",
+                configuration=camel_case(response, shape),
+                tags=_tag_dict(response["Firewall"].get("Tags")),
+                relationships=[],
+            ) | {"supplementaryConfiguration": supplement}
+
+
 READERS: dict[str, Callable[[_Region], Iterator[dict]]] = {
     SECURITY_GROUP: security_group_items,
     FIREWALL_POLICY: firewall_policy_items,
     RULE_GROUP: rule_group_items,
+    FIREWALL: firewall_items,
 }
 
 

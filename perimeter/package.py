@@ -2,8 +2,9 @@
 
 ``python -m perimeter.package [--output build/perimeter-lambda.zip]`` (``make package``).
 
-What goes in: the import closure of the functions' handlers (the modules the templates name as ``Handler``, and each
-rule's module and declaration, which the registry imports by name), found with ``ast`` (perimeter.importgraph) in
+What goes in: the import closure of the functions' handlers (the modules the templates name as ``Handler``: the
+evaluation and the remediation entry points; each rule's module and declaration, which the registry imports by name;
+and each rule's ``remediation.py``, which the remediation entry point imports by name), found with ``ast`` (perimeter.importgraph) in
 the files git tracks, each at the path its module name gives (``perimeter/rules/...``); and rdklib's modules with its
 licence files and METADATA, taken from the environment that runs the build. Build-only code (the template and
 runbook renderers, the CLI and scans, this builder) is imported by no handler and stays out, and so does every file
@@ -27,7 +28,8 @@ from perimeter.bytecode import BytecodeError, compile_modules, declared_runtimes
 from perimeter.importgraph import PACKAGE_ROOT, ImportGraphError, Scope, import_graph
 from perimeter.sources import RULES_FOLDER
 from perimeter.registry import all_rules
-from perimeter.templates.functions import handler
+from perimeter.runbooks import REMEDIATION_MODULE_FILE
+from perimeter.templates.functions import handler, remediation_handler
 
 DEFAULT_OUTPUT = PACKAGE_ROOT / "build" / "perimeter-lambda.zip"
 LOCAL_PACKAGES = ("perimeter",)  # perimeter.rules is the rules/ folder (perimeter.sources)
@@ -60,12 +62,17 @@ class Entry:
 
 
 def entry_modules(specs=None) -> list[str]:
-    """The modules the functions start from: every handler's module, and every rule's module, which the registry
-    loads with importlib (out of ast's sight)."""
+    """The modules the functions start from: every handler's module, and every rule's module, declaration and
+    remediation module, which the registry and the remediation entry point load with importlib (out of ast's
+    sight)."""
     specs = all_rules() if specs is None else specs
+    remediated = [spec for spec in specs if (spec.folder / REMEDIATION_MODULE_FILE).is_file()]
     handlers = {handler(spec).rpartition(".")[0] for spec in specs}
-    declarations = {spec.module.__name__.rpartition(".")[0] + ".declaration" for spec in specs}
-    return sorted(handlers | declarations | {spec.module.__name__ for spec in specs})
+    handlers |= {remediation_handler(spec).rpartition(".")[0] for spec in remediated}
+    packages = {spec.module.__name__.rpartition(".")[0]: spec for spec in specs}
+    declarations = {f"{package}.declaration" for package in packages}
+    remediations = {f"{package}.remediation" for package, spec in packages.items() if spec in remediated}
+    return sorted(handlers | declarations | remediations | {spec.module.__name__ for spec in specs})
 
 
 def tracked_files(root: Path) -> frozenset[str]:

@@ -1,6 +1,7 @@
-"""Helpers for remediation scripts: the ``aws:executeScript`` handlers of the rules' runbooks.
+"""Helpers for remediation scripts: the ``handler(events, context)`` of each rule's ``remediation.py``.
 
-Bundled into runbook scripts (perimeter.runbooks), so only the standard library, boto3, botocore and pure core modules:
+They run in the rule's remediation function (perimeter.remediation_entry), which its runbook invokes; only the
+standard library, boto3, botocore and pure core modules:
 - ``client``: a boto3 client in botocore's standard retry mode (throttling and 5xx retried with backoff);
 - ``error_code``: the AWS error code of a ClientError;
 - ``boolean_input`` / ``string_list_input``: read SSM parameters as they reach ``events``. SSM hands a typed value

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
-from perimeter.items import ItemError, describe, normalise_item
+from perimeter.items import ItemError, describe, normalise_item, not_applicable_reason
 from perimeter.jsoninput import MAX_DEPTH, JSONInputError, JSONReader, nesting_exceeds, open_json_text
 from perimeter.registry import RuleSpec
 
@@ -69,26 +69,55 @@ def _items(reader: JSONReader) -> Iterator[Any]:
         yield item
 
 
+def related_resource_types(spec: RuleSpec) -> tuple[str, ...]:
+    """The types of the other items of the input a rule reads (``RELATED_RESOURCE_TYPES`` and ``relate(item,
+    related)`` in its rule.py), e.g. a firewall's AWS::EC2::Subnet items for their zones; () for most rules."""
+    if not callable(getattr(spec.module, "relate", None)):
+        return ()
+    return tuple(getattr(spec.module, "RELATED_RESOURCE_TYPES", ()))
+
+
 def scan(
     raw_items: Iterable[Any], rules: Iterable[RuleSpec], raw_parameters: dict[str, dict]
 ) -> Iterator[Finding]:
     """One finding per (rule, item of a resource type the rule evaluates), in input order.
 
     Parameters are validated before any item is read, so a bad parameter fails fast. An item nested deeper
-    than MAX_DEPTH levels (counting the item itself, its configuration parsed) is malformed.
+    than MAX_DEPTH levels (counting the item itself, its configuration parsed) is malformed. A rule that reads
+    related items (``related_resource_types``) may find them anywhere in the input, before or after the items it
+    judges: its items and the related ones are kept (only those) and judged once the input is read, so their
+    findings come last.
     """
     rules = tuple(rules)
     parsed = {spec.rule_id: spec.parse_parameters(raw_parameters.get(spec.rule_id, {})) for spec in rules}
+    related_types = {spec.rule_id: related_resource_types(spec) for spec in rules}
+    kept_types = {kind for kinds in related_types.values() for kind in kinds}
+    deferred: list[tuple[RuleSpec, dict]] = []
+    related: dict[str, list[dict]] = {}
     for index, raw in enumerate(raw_items):
         try:
             item = _normalised_within_depth(raw)
         except ItemError as error:
             raise ItemError(f"item #{index + 1}: {error}") from None
+        if item["resourceType"] in kept_types:
+            related.setdefault(item["resourceType"], []).append(item)
         for spec in rules:
             if item["resourceType"] not in spec.resource_types:
                 continue
-            verdict = spec.evaluate(item, parsed[spec.rule_id])
-            yield Finding(spec.rule_id, item["resourceType"], item["resourceId"], verdict.compliance, verdict.annotation)
+            if related_types[spec.rule_id]:
+                deferred.append((spec, item))
+                continue
+            yield _finding(spec, item, parsed[spec.rule_id])
+    for spec, item in deferred:
+        others = [other for kind in related_types[spec.rule_id] for other in related.get(kind, [])]
+        if not_applicable_reason(item, spec.resource_types) is None:
+            item = spec.module.relate(item, others)
+        yield _finding(spec, item, parsed[spec.rule_id])
+
+
+def _finding(spec: RuleSpec, item: dict, parameters: Any) -> Finding:
+    verdict = spec.evaluate(item, parameters)
+    return Finding(spec.rule_id, item["resourceType"], item["resourceId"], verdict.compliance, verdict.annotation)
 
 
 def _normalised_within_depth(raw: Any) -> dict:

@@ -40,6 +40,7 @@ ITEMS_BY_TYPE = {
                                         "netfw-group-domain-list.notification",
                                         "netfw-group-stateful-5tuple.notification",
                                         "netfw-group-no-rules-source.notification"],
+    "AWS::NetworkFirewall::Firewall": ["netfw-firewall.notification", "netfw-firewall.pascal"],
 }
 ITEMS = {spec.rule_id: ITEMS_BY_TYPE[spec.resource_types[0]] for spec in RULES}
 CLEAR_ERRORS = (EventError, ItemError, ParameterError)

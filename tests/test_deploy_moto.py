@@ -4,7 +4,10 @@ CloudFormation, as far as moto can prove it.
 What this proves: the account stack deploys as `aws cloudformation package` leaves it (Code replaced by the uploaded
 artifact's S3 location), creating each rule's log group, role, function (python3.12, the rule's handler),
 invoke permission for config.amazonaws.com limited to this account, error alarm, and, for rules with a runbook, the
-SSM Automation document with the script inlined and the automation role trusted by SSM of this account only. Every
+remediation function, the SSM Automation document calling it and the automation role trusted by SSM of this account
+only, allowed to invoke that function alone. The deployed document, as SSM holds it, is run step by step against
+moto EC2 through the function the stack created (handler and rule id as Lambda holds them, code from the artifact),
+in the account stack and in the organization's member stack. Every
 stack deploys in two regions of one account (IAM is global: a fixed role name would collide), and the organization's
 stacks deploy in order: the regional artifact buckets, then the member stacks reading the artifact from them. The
 conformance packs' literal function and role ARNs, resolved for each region, name what the stacks created there. Then
@@ -21,6 +24,7 @@ extracted artifact instead of through Lambda.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import copy
 import importlib
@@ -37,6 +41,9 @@ from moto import mock_aws
 from perimeter import package
 from perimeter.registry import all_rules
 from perimeter.templates import logical_id
+from perimeter.templates.naming import role_rule_part
+from tests.ssm.lambdas import LambdaFunction
+from tests.ssm.runner import SUCCESS, run_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -72,16 +79,18 @@ def packaged_template(template: dict, bucket: str = BUCKET) -> dict:
         if resource["Type"] == "AWS::Lambda::Function" and isinstance(resource["Properties"]["Code"], str):
             assert resource["Properties"]["Code"] == "../build/perimeter-lambda.zip"
             resource["Properties"]["Code"] = {"S3Bucket": bucket, "S3Key": KEY}
-    return for_moto(template)
+    return template
 
 
-def for_moto(template: dict) -> dict:
-    """CloudFormation serialises an object Content of an SSM document to JSON itself; moto 5.2.5 keeps the object and
-    then fails in DescribeDocument (it hashes Content as text), so hand it the JSON text CloudFormation would send."""
+def for_moto(template: dict, region: str = REGION, parameters: dict | None = None) -> dict:
+    """CloudFormation resolves the intrinsic functions in an object Content of an SSM document (the remediation
+    function's ARN, an Fn::Sub) and serialises it to JSON itself; moto 5.2.5 keeps the object and then fails in
+    DescribeDocument (it hashes Content as text), so hand it the JSON text CloudFormation would send."""
     template = copy.deepcopy(template)
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::SSM::Document" and isinstance(resource["Properties"]["Content"], dict):
-            resource["Properties"]["Content"] = json.dumps(resource["Properties"]["Content"])
+            content = Resolver(template, region, parameters or {}, {})(resource["Properties"]["Content"])
+            resource["Properties"]["Content"] = json.dumps(content)
     return template
 
 
@@ -93,7 +102,7 @@ def stack(artifact):
         s3.put_object(Bucket=BUCKET, Key=KEY, Body=artifact.read_bytes())
         template = packaged_template(yaml.safe_load((ROOT / "templates" / "perimeter.yaml").read_text()))
         cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(template),
+        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(for_moto(template)),
                                     Capabilities=["CAPABILITY_NAMED_IAM"])
         yield cloudformation
 
@@ -126,7 +135,14 @@ def test_stack_creates_functions_roles_permissions_documents(stack):
         assert statement["Principal"] == {"Service": "config.amazonaws.com"}
         assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": ACCOUNT_ID}}
         groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
-        assert [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [(f"/aws/lambda/{name}", 90)]
+        remediated = spec in RUNBOOK_SPECS
+        assert [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [(f"/aws/lambda/{name}", 90)] + (
+            [(f"/aws/lambda/{name}-remediation", 90)] if remediated else [])
+        if remediated:  # its remediation function, with a role of its own
+            remediation = lam.get_function(FunctionName=f"{name}-remediation")["Configuration"]
+            assert (remediation["Handler"], remediation["Environment"]["Variables"]) == (
+                "perimeter.remediation_entry.lambda_handler", {"PERIMETER_RULE_ID": spec.rule_id})
+            assert remediation["Role"].rsplit("/", 1)[1] == ids[f"{logical}RemediationFunctionRole"]
 
 
 def test_stack_creates_each_runbook_document_and_automation_role(stack):
@@ -138,12 +154,13 @@ def test_stack_creates_each_runbook_document_and_automation_role(stack):
     for spec in RUNBOOK_SPECS:
         name = f"perimeter-{spec.rule_id}-remediation"
         document = ssm.describe_document(Name=name)["Document"]
-        expected = template["Resources"][f"{logical_id(spec.rule_id)}RemediationDocument"]["Properties"]["Content"]
+        expected = Resolver(template, REGION, {}, {})(
+            template["Resources"][f"{logical_id(spec.rule_id)}RemediationDocument"]["Properties"]["Content"])
         assert document["DocumentType"] == "Automation"
         assert {p["Name"] for p in document["Parameters"]} == set(expected["parameters"])
         content = json.loads(ssm.get_document(Name=name, DocumentFormat="JSON")["Content"])
-        assert content == expected  # the runbook, its script inlined
-        role = iam.get_role(RoleName=f"perimeter-{spec.rule_id}-{REGION}")["Role"]
+        assert content == expected  # the runbook, calling the remediation function by its ARN
+        role = iam.get_role(RoleName=f"perimeter-{role_rule_part(spec.rule_id)}-{REGION}")["Role"]
         [trust] = role["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Principal"] == {"Service": "ssm.amazonaws.com"}
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
@@ -157,7 +174,7 @@ def create_stack(region: str, name: str, template: dict, skipped_now: bool = Tru
     """Create the stack in ``region`` and, with ``skipped_now``, what moto skipped; the stack's final status, with the
     failed resources' reasons when it failed."""
     cloudformation = boto3.client("cloudformation", region_name=region)
-    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(for_moto(template)),
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(for_moto(template, region, parameters)),
                                 Capabilities=["CAPABILITY_NAMED_IAM"],
                                 Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
     status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
@@ -368,3 +385,78 @@ def test_the_deployed_function_returns_a_verdict_for_a_change_event(stack, artif
     assert [(e["ComplianceResourceType"], e["ComplianceResourceId"], e["ComplianceType"]) for e in result] == [
         ("AWS::EC2::SecurityGroup", "sg-0e1f2a3b4c5d6e7f8", "NON_COMPLIANT")]
     assert result[0]["Annotation"].startswith("Inbound port ranges open")
+
+
+# --- the remediation runs as deployed ---------------------------------------------------------------------------
+
+def deployed_functions(region: str, content: dict, task: Path) -> dict[str, LambdaFunction]:
+    """The functions the deployed document invokes, as Lambda holds them (handler, environment, timeout), their code
+    the artifact the stack was given."""
+    lam = boto3.client("lambda", region_name=region)
+    functions = {}
+    for step in content["mainSteps"]:
+        if step["action"] == "aws:invokeLambdaFunction":
+            configuration = lam.get_function_configuration(FunctionName=step["inputs"]["FunctionName"])
+            assert configuration["FunctionArn"] == step["inputs"]["FunctionName"]
+            functions[configuration["FunctionName"]] = LambdaFunction(
+                configuration["FunctionName"], configuration["Handler"], configuration["Environment"]["Variables"],
+                task, configuration["Timeout"])
+    return functions
+
+
+def open_range_group(region: str) -> str:
+    ec2 = boto3.client("ec2", region_name=region)
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    group_id = ec2.create_security_group(GroupName="wide", Description="wide", VpcId=vpc_id)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 1000, "ToPort": 2000, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    return group_id
+
+
+@pytest.mark.parametrize("deployment", ["account", "organization"])
+def test_the_deployed_runbook_remediates_through_the_deployed_remediation_function(deployment, artifact, tmp_path):
+    """The document as SSM holds it, run step by step: it invokes the function the same stack created in that region
+    (its handler and rule id as Lambda holds them, code from the artifact), whose answer fixes the group; the
+    automation role may invoke exactly that function and holds no EC2 permission itself."""
+    region = REGIONS[1]
+    spec = next(spec for spec in RUNBOOK_SPECS if spec.rule_id == "sg-ingress-port-range-restricted")
+    task = tmp_path / "task"
+    with zipfile.ZipFile(artifact) as archive:
+        archive.extractall(task)
+    with mock_aws():
+        if deployment == "account":
+            upload_artifact(region, f"{BUCKET}-{region}", artifact)
+            status = create_stack(region, STACK, packaged_template(load_template("perimeter.yaml"),
+                                                                   bucket=f"{BUCKET}-{region}"))
+        else:
+            create_stack(region, "perimeter-artifacts", load_template("organization/artifacts.yaml"),
+                         skipped_now=False, OrganizationId=ORGANIZATION_ID, ArtifactBucketPrefix=ARTIFACT_BUCKET_PREFIX)
+            upload_artifact(region, f"{ARTIFACT_BUCKET_PREFIX}-{region}", artifact, create=False)
+            status = create_stack(region, "StackSet-perimeter-member", load_template("organization/member.yaml"),
+                                  ArtifactBucketPrefix=ARTIFACT_BUCKET_PREFIX, ArtifactKey=KEY)
+        assert status == "CREATE_COMPLETE"
+        name = f"{PREFIX}{spec.rule_id}"
+        content = json.loads(boto3.client("ssm", region_name=region).get_document(
+            Name=f"{name}-remediation", DocumentFormat="JSON")["Content"])
+        functions = deployed_functions(region, content, task)
+        assert [(f.name, f.handler, f.environment) for f in functions.values()] == [
+            (f"{name}-remediation", "perimeter.remediation_entry.lambda_handler", {"PERIMETER_RULE_ID": spec.rule_id})]
+        iam = boto3.client("iam", region_name=region)
+        role = iam.get_role(RoleName=f"{name}-{region}")["Role"]
+        [policy] = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy)["PolicyDocument"]
+        # moto 5.2.5's CloudFormation stores an inline policy as Python's repr of the mapping, and returns that text.
+        [statement] = (ast.literal_eval(document) if isinstance(document, str) else document)["Statement"]
+        assert (statement["Action"], statement["Resource"]) == (
+            ["lambda:InvokeFunction"], [f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}-remediation"])
+        group_id = open_range_group(region)
+
+        result = run_document(content, {"SecurityGroupId": group_id, "AutomationAssumeRole": role["Arn"],
+                                        "DryRun": False}, region=region, functions=functions)
+
+        assert result.status == SUCCESS, result.failure_message
+        assert result.executed[:2] == ["RemediateInvoke", "Remediate"]
+        assert [(r["FromPort"], r["ToPort"]) for r in result.outputs["Remediate.Removed"]] == [(1000, 2000)]
+        rules = boto3.client("ec2", region_name=region).describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group_id]}])["SecurityGroupRules"]
+        assert not [rule for rule in rules if not rule["IsEgress"]]

@@ -39,6 +39,7 @@ ITEMS_BY_TYPE = {
     "AWS::EC2::SecurityGroup": "sg-open-range.notification",
     "AWS::NetworkFirewall::FirewallPolicy": "netfw-policy-stateless-only.notification",
     "AWS::NetworkFirewall::RuleGroup": "netfw-group-suricata.notification",
+    "AWS::NetworkFirewall::Firewall": "netfw-firewall.notification",
 }
 RULE_ITEMS = {spec.rule_id: ITEMS_BY_TYPE[spec.resource_types[0]] for spec in all_rules()}
 
@@ -500,7 +501,10 @@ def test_oversized_item_with_broken_configuration_text_is_a_clear_error(aws, fix
 # --- periodic: nothing flips to NOT_APPLICABLE ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", all_rules(), ids=lambda spec: spec.rule_id)
+CHANGE_ONLY_RULES = [spec for spec in all_rules() if not spec.periodic_frequency]
+
+
+@pytest.mark.parametrize("spec", CHANGE_ONLY_RULES, ids=lambda spec: spec.rule_id)
 def test_scheduled_notification_evaluates_nothing_and_flips_nothing(aws, fixture_event, spec):
     event = fixture_event("change-open-range")
     event["invokingEvent"] = json.dumps({"awsAccountId": "123456789012", "notificationCreationTime": "2026-11-20T10:16:03.456Z",
@@ -511,10 +515,15 @@ def test_scheduled_notification_evaluates_nothing_and_flips_nothing(aws, fixture
     assert aws.calls == []
 
 
-def test_no_rule_is_periodic_yet():
-    """When one becomes periodic, it must still never flip change-evaluated resources (see PackRule)."""
+def test_only_the_periodic_rules_list_resources_and_none_is_also_change_triggered():
+    """rdklib's flip-everything-unreturned stays off; the periodic rules (netfw-logging-enabled) retire only what
+    their own complete listing no longer holds (tests/test_lambda_periodic.py). No rule is hybrid yet: a hybrid
+    rule's listing would also have to leave the resources its change notifications judge alone."""
     assert perimeter.rule.PackRule.delete_old_evaluations_on_scheduled_notification is False
-    assert all(not spec.metadata["Parameters"].get("SourcePeriodic") for spec in all_rules())
+    periodic = [spec for spec in all_rules() if spec.metadata["Parameters"].get("SourcePeriodic")]
+    assert [spec.rule_id for spec in periodic] == ["netfw-logging-enabled"]
+    assert all(callable(getattr(spec.module, "periodic_listing", None)) for spec in periodic)
+    assert not any(spec.is_change_triggered for spec in periodic)
 
 
 # --- cross-account mode (ExecutionRoleName) ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ from perimeter.parameters import PACK_PARAMETERS, ParameterError
 from perimeter.registry import all_rules
 from perimeter.rule import RuleInvocationError, lambda_handler_for
 from perimeter.verdicts import COMPLIANCE_TYPES, MAX_ANNOTATION
+from support import ClientInterceptor, OperationStubber, stub_clients
 from tests.fakes.networkfirewall import FakeNetworkFirewall
 
 CLEAR_ERRORS = (EventError, ItemError, ParameterError, RuleInvocationError)
@@ -159,6 +160,39 @@ def rule_group_configurations(draw):
 
 RULE_GROUP = rule_group_configurations()
 
+flag = either(st.booleans(), st.sampled_from(["true", "false", "TRUE", "yes"]))
+zones = st.sampled_from(["us-east-1a", "us-east-1b", "us-east-1c"])
+subnet_ids = st.sampled_from(["subnet-0a", "subnet-0b", "subnet-0c"])
+FIREWALL_BODY = {
+    "firewallArn": either(st.just("arn:aws:network-firewall:us-east-1:123456789012:firewall/fw"), ARNS),
+    "firewallId": either(st.just("7c1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6")), "firewallName": either(st.text(max_size=20)),
+    "firewallPolicyArn": either(ARNS), "vpcId": either(st.just("vpc-1")),
+    "subnetMappings": either(st.lists(either(spelled(required=("subnetId",), fields={"subnetId": either(subnet_ids)})),
+                                      max_size=3)),
+    "deleteProtection": flag, "subnetChangeProtection": flag, "firewallPolicyChangeProtection": flag,
+}
+FIREWALL = st.one_of(
+    spelled(required=("firewall",), fields={
+        "firewall": either(spelled(required=("subnetMappings",), fields=FIREWALL_BODY)),
+        "firewallStatus": either(spelled({"status": either(st.just("READY")), "syncStates": either(
+            st.dictionaries(zones, st.just({"attachment": {"status": "READY"}}), max_size=3))}))}),
+    spelled(FIREWALL_BODY),  # a CloudFormation export: the properties without the "firewall" wrapper
+)
+log_destination = spelled(required=("logType", "logDestinationType", "logDestination"), fields={
+    "logType": either(st.sampled_from(["ALERT", "FLOW", "TLS", "DEBUG"])),
+    "logDestinationType": either(st.sampled_from(["S3", "CloudWatchLogs", "KinesisDataFirehose", "Kafka"])),
+    "logDestination": either(st.dictionaries(st.sampled_from(["bucketName", "logGroup", "deliveryStream", "prefix"]),
+                                             either(st.text(max_size=12)), max_size=2)),
+})
+# What a firewall item carries about other resources (perimeter.firewall): its logging configuration, whether
+# the destinations exist, its subnets' zones.
+FIREWALL_SUPPLEMENT = st.fixed_dictionaries({}, optional={
+    "LoggingConfiguration": either(spelled({"firewallArn": either(ARNS), "loggingConfiguration": either(spelled(
+        {"logDestinationConfigs": either(st.lists(either(log_destination), max_size=3))}))})),
+    "LogDestinationsExist": either(st.dictionaries(st.sampled_from(["ALERT", "FLOW", "TLS"]), either(st.booleans()))),
+    "SubnetAvailabilityZones": either(st.dictionaries(subnet_ids, either(zones))),
+})
+
 JSON_VALUE = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
                           max_leaves=12)
@@ -166,6 +200,7 @@ CONFIGURATIONS = {
     "AWS::EC2::SecurityGroup": SECURITY_GROUP,
     "AWS::NetworkFirewall::FirewallPolicy": FIREWALL_POLICY,
     "AWS::NetworkFirewall::RuleGroup": RULE_GROUP,
+    "AWS::NetworkFirewall::Firewall": FIREWALL,
 }
 
 
@@ -196,7 +231,9 @@ def items(draw, spec):
         "awsAccountId": "123456789012",
         "configurationItemStatus": draw(STATUSES),
         "configuration": configuration,
-        "supplementaryConfiguration": draw(rarely(st.just({}), st.sampled_from(['{"a": 1}', "{broken", [], None]))),
+        "supplementaryConfiguration": draw(rarely(
+            FIREWALL_SUPPLEMENT if resource_type == "AWS::NetworkFirewall::Firewall" else st.just({}),
+            st.sampled_from(['{"a": 1}', "{broken", [], None]))),
     }
     if draw(rarely(st.just(False), st.just(True), 20)):  # a missing field
         del item[draw(st.sampled_from(sorted(item)))]
@@ -279,8 +316,16 @@ def events(draw, spec):
 
 @pytest.fixture(scope="module")
 def moto():
-    """moto for Config (TestMode) and STS; the fake for DescribeRuleGroup, which finds no group: NOT_APPLICABLE."""
-    with mock_aws(), FakeNetworkFirewall() as fake:
+    """moto for Config (TestMode) and STS; the fake for DescribeRuleGroup, which finds no group: NOT_APPLICABLE.
+    A periodic rule's ScheduledNotification lists no firewalls and reads Config's record of its earlier results,
+    which moto lacks: none, from a Stubber validated against botocore's model."""
+    def no_earlier_results(client):
+        stubber = OperationStubber(client, "GetComplianceDetailsByConfigRule")
+        stubber.add_response("get_compliance_details_by_config_rule", {"EvaluationResults": []})
+        return stubber
+
+    with mock_aws(), FakeNetworkFirewall() as fake, pytest.MonkeyPatch.context() as monkeypatch:
+        stub_clients(ClientInterceptor(monkeypatch), "config", no_earlier_results)
         yield
     assert fake.contract_errors == []
 

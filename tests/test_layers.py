@@ -2,9 +2,10 @@
 
 - model: the pure semantics (items, events, parameters, declarations, protocols, ports, CIDRs, SG/NACL/firewall
   models, verdicts, the registry) and every rule's declaration and rule module. Standard library only, so the
-  same code runs in the Lambda, the scans and the SSM runtime (which bundles it into runbook scripts).
+  same code runs in the evaluation and remediation functions and the scans.
 - lambda: the Lambda edge (rdklib, boto3) around the model.
-- remediation: the runbook scripts and their helpers (boto3, run by aws:executeScript).
+- remediation: the rules' remediation scripts, their helpers and the remediation functions' entry point (boto3;
+  run in the rule's remediation function, which its runbook invokes).
 - scan: the offline and live scans, report writers.
 - command: the command line (perimeter.cli): the scans, and `perimeter pack`, which renders with the build tooling.
 - build: the tooling that renders templates, runbooks, the RDK metadata, the catalog and the Lambda artifact; it
@@ -27,10 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (layer, module name patterns), first match wins.
 LAYER_OF = (
-    ("remediation", ("perimeter.remediation", "perimeter.rules.*.remediation")),
+    ("remediation", ("perimeter.remediation", "perimeter.remediation_entry", "perimeter.rules.*.remediation")),
     ("model", ("perimeter", "perimeter.cidrs", "perimeter.ports", "perimeter.protocols", "perimeter.parameters",
                "perimeter.declarations", "perimeter.declaration_schema", "perimeter.items", "perimeter.events", "perimeter.verdicts",
-               "perimeter.securitygroups", "perimeter.networkacls", "perimeter.firewall", "perimeter.periodic",
+               "perimeter.securitygroups", "perimeter.networkacls", "perimeter.firewall", "perimeter.firewall_logging",
+               "perimeter.periodic",
                "perimeter.exemptions", "perimeter.registry", "perimeter.sources", "perimeter.rules",
                "perimeter.rules.*")),
     ("lambda", ("perimeter.rule", "perimeter.entry", "perimeter.oversized")),

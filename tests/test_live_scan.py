@@ -27,7 +27,8 @@ from tests.fakes.networkfirewall import FakeNetworkFirewall
 ACCOUNT = "123456789012"
 REGION, OTHER_REGION = "us-east-1", "eu-west-1"
 BULK_GROUPS = 1001  # more than one DescribeSecurityGroups page (MaxResults 1000) on their own
-ALL_TYPES = ["AWS::EC2::SecurityGroup", "AWS::NetworkFirewall::FirewallPolicy", "AWS::NetworkFirewall::RuleGroup"]
+ALL_TYPES = ["AWS::EC2::SecurityGroup", "AWS::NetworkFirewall::FirewallPolicy", "AWS::NetworkFirewall::RuleGroup",
+             "AWS::NetworkFirewall::Firewall"]
 SNAPSHOT_KEYS = set(load_fixture("items/sg-open-range.notification.json"))
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -105,8 +106,15 @@ def account():
             "StatefulRuleGroupReferences": [{"ResourceArn": suricata}],
             "PolicyVariables": {"RuleVariables": {"HOME_NET": {"Definition": ["10.0.0.0/8"]}}}},
             tags=[{"Key": "team", "Value": "network"}])
-        nfw.put_firewall_policy("pass-all", {"StatelessDefaultActions": ["aws:pass"],
-                                             "StatelessFragmentDefaultActions": ["aws:pass"]})
+        pass_all = nfw.put_firewall_policy("pass-all", {"StatelessDefaultActions": ["aws:pass"],
+                                                        "StatelessFragmentDefaultActions": ["aws:pass"]})
+        boto3.Session(region_name=REGION).client("s3").create_bucket(Bucket="fw-alerts")
+        nfw.put_firewall("edge", pass_all, {"subnet-0a1a1a1a1a1a1a1a1": "us-east-1a",
+                                            "subnet-0b2b2b2b2b2b2b2b2": "us-east-1b"},
+                         delete_protection=True, subnet_change_protection=True, logging=[
+                             {"LogType": "ALERT", "LogDestinationType": "S3", "LogDestination": {"bucketName": "fw-alerts"}},
+                             {"LogType": "FLOW", "LogDestinationType": "S3", "LogDestination": {"bucketName": "gone"}}])
+        nfw.put_firewall("lab", pass_all, {"subnet-0c3c3c3c3c3c3c3c3": "us-east-1c"})
         expected = {region: {group["GroupId"] for group in boto3.Session(region_name=region).client("ec2")
                              .describe_security_groups()["SecurityGroups"]} for region in (REGION, OTHER_REGION)}
         yield {"nfw": nfw, "groups": expected}
@@ -204,7 +212,10 @@ def test_firewall_items_are_spelled_as_config_records_them(scanned):
     [policy] = [item for item in items if item["resourceName"] == "inspection"]
     [group] = [item for item in items if item["resourceName"] == "block-telnet"]
 
-    assert policy["resourceId"] == policy["ARN"] == f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:firewall-policy/inspection"
+    # Config's resource id for Network Firewall resources is the resource's id, not its ARN.
+    assert policy["ARN"] == f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:firewall-policy/inspection"
+    assert policy["resourceId"] == policy["configuration"]["firewallPolicyResponse"]["firewallPolicyId"]
+    assert group["resourceId"] == group["configuration"]["ruleGroupResponse"]["ruleGroupId"] != group["ARN"]
     assert set(policy["configuration"]) == {"firewallPolicy", "firewallPolicyResponse", "updateToken"}
     body = policy["configuration"]["firewallPolicy"]
     assert body["statefulRuleGroupReferences"] == [{"resourceArn": group["ARN"]}]
@@ -215,6 +226,23 @@ def test_firewall_items_are_spelled_as_config_records_them(scanned):
     assert response["firewallPolicyName"] == "inspection" and response["lastModifiedTime"].endswith("Z")
     assert group["configuration"]["ruleGroup"]["rulesSource"] == {"rulesString": "drop tcp any any -> any 23 (sid:1;)\n"}
     assert group["configuration"]["ruleGroupResponse"]["type"] == "STATEFUL"
+
+
+def test_firewall_items_carry_their_sync_states_and_logging(scanned):
+    items, _, _ = scanned
+    [edge] = [item for item in items if item["resourceName"] == "edge"]
+    [lab] = [item for item in items if item["resourceName"] == "lab"]
+
+    assert edge["resourceType"] == "AWS::NetworkFirewall::Firewall"
+    assert edge["resourceId"] == edge["configuration"]["firewall"]["firewallId"] != edge["ARN"]
+    assert sorted(edge["configuration"]["firewallStatus"]["syncStates"]) == ["us-east-1a", "us-east-1b"]
+    assert edge["configuration"]["firewall"]["deleteProtection"] is True
+    logging = edge["supplementaryConfiguration"]["LoggingConfiguration"]
+    assert logging["firewallArn"] == edge["ARN"]
+    assert logging["loggingConfiguration"]["logDestinationConfigs"][0] == {
+        "logType": "ALERT", "logDestinationType": "S3", "logDestination": {"bucketName": "fw-alerts"}}
+    assert edge["supplementaryConfiguration"]["LogDestinationsExist"] == {"ALERT": True, "FLOW": False}
+    assert lab["supplementaryConfiguration"]["LoggingConfiguration"]["loggingConfiguration"] == {"logDestinationConfigs": []}
 
 
 def test_items_are_yielded_lazily(account, hooks):
@@ -280,7 +308,8 @@ def test_live_verdicts_equal_the_snapshot_scan_of_the_same_items(account, scanne
         assert {("AWS::EC2::SecurityGroup", "NON_COMPLIANT"), ("AWS::EC2::SecurityGroup", "COMPLIANT"),
                 ("AWS::NetworkFirewall::FirewallPolicy", "NON_COMPLIANT"),
                 ("AWS::NetworkFirewall::FirewallPolicy", "COMPLIANT"),
-                ("AWS::NetworkFirewall::RuleGroup", "NON_COMPLIANT"), ("AWS::NetworkFirewall::RuleGroup", "COMPLIANT")} == verdicts
+                ("AWS::NetworkFirewall::RuleGroup", "NON_COMPLIANT"), ("AWS::NetworkFirewall::RuleGroup", "COMPLIANT"),
+                ("AWS::NetworkFirewall::Firewall", "NON_COMPLIANT"), ("AWS::NetworkFirewall::Firewall", "COMPLIANT")} == verdicts
 
 
 # --- progress ------------------------------------------------------------------------------------------------

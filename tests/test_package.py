@@ -1,6 +1,6 @@
 """The Lambda artifact: deterministic; exactly the handlers' import closure from what git tracks, plus rdklib;
-without what the runtime provides or build-only code; and every function's handler importable from it with
-nothing but the Lambda Python runtime's own packages."""
+without what the runtime provides or build-only code; and every function's handler (the evaluation and the
+remediation functions') importable from it with nothing but the Lambda Python runtime's own packages."""
 from __future__ import annotations
 
 import importlib.util
@@ -23,6 +23,9 @@ from perimeter.templates import BUILDERS
 ROOT = Path(__file__).resolve().parent.parent
 # What the Lambda Python runtime provides besides the standard library: boto3, botocore and their dependencies.
 RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+EVALUATION_ENTRY = "perimeter.entry.lambda_handler"
+REMEDIATION_ENTRY = "perimeter.remediation_entry.lambda_handler"
+REMEDIATED = [spec for spec in all_rules() if (spec.folder / "runbook.yaml").exists()]
 LOCAL_PACKAGES = ("perimeter",)  # top-level packages in the zip (perimeter.rules included)
 SOURCE_FOLDERS = ("perimeter", "rules")  # where they live in the checkout
 
@@ -54,12 +57,15 @@ def test_holds_core_rules_and_rdklib_but_not_what_the_runtime_provides(artifact)
         names = set(archive.namelist())
     tops = {name.split("/")[0] for name in names}
 
-    assert {"perimeter/__init__.py", "perimeter/rule.py", "perimeter/rules/__init__.py", "perimeter/entry.py", "rdklib/__init__.py",
+    assert {"perimeter/__init__.py", "perimeter/rule.py", "perimeter/rules/__init__.py", "perimeter/entry.py",
+            "perimeter/remediation_entry.py", "perimeter/remediation.py", "rdklib/__init__.py",
             "rdklib/evaluator.py"} <= names
     assert any(name.endswith("dist-info/licenses/LICENSE") for name in names)
     for spec in all_rules():
         assert f"perimeter/rules/{spec.folder.name}/rule.py" in names
         assert f"perimeter/rules/{spec.folder.name}/declaration.py" in names  # the registry imports it by name
+    for spec in REMEDIATED:  # the remediation entry point imports it by name
+        assert f"perimeter/rules/{spec.folder.name}/remediation.py" in names
     assert not tops & {"boto3", "botocore", "rdklibtest", "yaml"}
 
 
@@ -97,14 +103,15 @@ def closure_by_modulefinder(modules: list[str], layout: Path) -> set[str]:
 
 
 def test_zip_holds_exactly_the_handlers_import_closure(artifact, tmp_path):
-    # The registry imports each rule module and its declaration by name (importlib), which no import statement
-    # shows: roots too.
+    # The registry imports each rule module and its declaration by name (importlib), and the remediation entry point
+    # each rule's remediation module, which no import statement shows: roots too.
     rule_modules = {spec.module.__name__ for spec in all_rules()}
+    remediations = {spec.module.__name__.rpartition(".")[0] + ".remediation" for spec in REMEDIATED}
     roots = sorted({pair.partition("=")[0].rpartition(".")[0] for pair in handlers()} | rule_modules
-                   | {name.rpartition(".")[0] + ".declaration" for name in rule_modules})
+                   | {name.rpartition(".")[0] + ".declaration" for name in rule_modules} | remediations)
     expected = closure_by_modulefinder(roots, tmp_path / "layout")
 
-    assert len(handlers()) == len(all_rules())
+    assert len(handlers()) == len(all_rules()) + len(REMEDIATED)
     assert local_entries(artifact) == expected
 
 
@@ -117,7 +124,7 @@ def test_build_only_code_stays_out_of_the_zip(artifact):
     assert all((ROOT / name).is_file() for name in build_only)
     assert not set(build_only) & names
     assert not any(name.startswith("perimeter/templates/") for name in names)
-    assert not any(name.endswith(("remediation.py", "runbook.yaml")) for name in names)  # runbooks inline theirs
+    assert not any(name.endswith("runbook.yaml") for name in names)  # the templates carry the documents
 
 
 @pytest.fixture
@@ -190,13 +197,18 @@ for pair in sys.argv[2:]:
     module_name, _, function_name = handler.rpartition(".")
     module = importlib.import_module(module_name)
     function = getattr(module, function_name)
-    rdklib = sys.modules["rdklib"]
+    found = module.handler_for_environment()
+    if isinstance(found, tuple):  # the remediation entry point: (rule id, the rule's remediation handler)
+        rule_id, code = found[0], sys.modules[found[1].__module__].__file__
+    else:  # the evaluation entry point: the rule's lambda handler, which imports rdklib
+        rule_id, code = found.spec.rule_id, sys.modules[found.spec.module.__name__].__file__
+    rdklib = sys.modules.get("rdklib")
     result[pair] = {
         "module_file": module.__file__,
-        "rdklib_file": rdklib.__file__,
+        "rdklib_file": rdklib.__file__ if rdklib else None,
         "callable": callable(function),
-        "rule_id": module.handler_for_environment().spec.rule_id,
-        "rule_file": sys.modules[module.handler_for_environment().spec.module.__name__].__file__,
+        "rule_id": rule_id,
+        "code_file": code,
     }
 print(json.dumps(result))
 """
@@ -204,7 +216,7 @@ print(json.dumps(result))
 
 def test_every_functions_handler_resolves_to_a_lambda_handler_in_the_zip(artifact, tmp_path):
     names = handlers()
-    assert len(names) == len(all_rules())
+    assert len(names) == len(all_rules()) + len(REMEDIATED)
     # Lambda extracts the zip into /var/task and puts it first on sys.path: do the same.
     task = tmp_path / "task"
     with zipfile.ZipFile(artifact) as archive:
@@ -220,15 +232,21 @@ def test_every_functions_handler_resolves_to_a_lambda_handler_in_the_zip(artifac
     assert result.returncode == 0, result.stderr[-3000:]
 
     found = json.loads(result.stdout)
+    assert {f"{REMEDIATION_ENTRY}={spec.rule_id}" for spec in REMEDIATED} <= set(found)
     for pair in names:
-        rule_id = pair.partition("=")[2]
+        handler, _, rule_id = pair.partition("=")
         folder = rule_id.replace("-", "_")
         info = found[pair]
         assert info["callable"], pair
-        assert info["module_file"] == f"{task}/perimeter/entry.py"
-        assert info["rule_file"] == f"{task}/perimeter/rules/{folder}/rule.py"
-        assert info["rdklib_file"].startswith(f"{task}/rdklib/")
         assert info["rule_id"] == rule_id
+        if handler == EVALUATION_ENTRY:
+            assert info["module_file"] == f"{task}/perimeter/entry.py"
+            assert info["code_file"] == f"{task}/perimeter/rules/{folder}/rule.py"
+            assert info["rdklib_file"].startswith(f"{task}/rdklib/")
+        else:
+            assert handler == REMEDIATION_ENTRY, pair
+            assert info["module_file"] == f"{task}/perimeter/remediation_entry.py"
+            assert info["code_file"] == f"{task}/perimeter/rules/{folder}/remediation.py"
 
 
 def test_package_command_writes_the_zip(tmp_path, capsys):

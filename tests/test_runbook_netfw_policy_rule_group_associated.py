@@ -79,7 +79,7 @@ def test_the_rendered_document_is_valid(document):
     assert [str(finding) for finding in validate_document(document)] == []
     assert document["assumeRole"] == "{{ AutomationAssumeRole }}"
     assert all("allowedPattern" in declaration for declaration in document["parameters"].values())
-    assert "Script" in document["mainSteps"][0]["inputs"]
+    assert document["mainSteps"][0]["action"] == "aws:invokeLambdaFunction"  # the rule's remediation function
 
 
 def test_stateful_group_joins_a_default_action_order_policy_without_priority(document, nfw):

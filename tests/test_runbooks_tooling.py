@@ -1,9 +1,11 @@
-"""The runbook tooling: bundling scripts into documents, validating documents, running them against moto."""
+"""The runbook tooling: rendering documents that call the remediation functions, validating documents, running them
+against moto (Lambda functions run from their code, tests/ssm/lambdas.py)."""
 from __future__ import annotations
 
 import json
+import os
 import re
-import subprocess
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -15,10 +17,11 @@ from moto import mock_aws
 
 import perimeter
 from perimeter.runbooks import (
-    MAX_DOCUMENT_BYTES, PACKAGE_ROOT, RunbookError, bundle_script, code_only, core_modules, dump_runbook,
+    CHECK_SCRIPT, INVOKE_TIMEOUT_SECONDS, MAX_DOCUMENT_BYTES, RunbookError, default_function_name, dump_runbook,
     render_runbook,
 )
 from tests.ssm import validator
+from tests.ssm.lambdas import LambdaFunction, deployed_functions
 from tests.ssm.runner import FAILED, MISSING, SUCCESS, ParameterError, run_document, select
 from tests.ssm.validator import SchemaMissing, validate_document
 
@@ -71,173 +74,148 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def sample_document() -> dict:
-    return render_runbook(SAMPLE_RULE, package_root=CORE)
+def sample_document(**options) -> dict:
+    return render_runbook(SAMPLE_RULE, **options)
 
 
-# --- bundler ------------------------------------------------------------------------------------------------
-
-def test_closure_holds_what_the_script_imports_transitively_dependencies_first():
-    names = [module.name for module in core_modules(SAMPLE_RULE / "remediation.py", CORE)]
-    # exposure imports labels (from perimeter import labels) and addresses (relative); unused is never imported.
-    assert names == ["perimeter", "perimeter.addresses", "perimeter.labels", "perimeter.exposure"]
+FUNCTION = "perimeter-sample-rule-remediation"  # default_function_name("sample-rule")
 
 
-def test_render_replaces_script_file_by_the_bundle_in_place():
+# --- renderer -----------------------------------------------------------------------------------------------
+
+def test_the_script_step_becomes_a_call_of_the_remediation_function_and_a_check_of_its_answer():
     rendered = sample_document()
     source = yaml.safe_load((SAMPLE_RULE / "runbook.yaml").read_text())
-    script = rendered["mainSteps"][1]["inputs"].pop("Script")
-    assert list(rendered["mainSteps"][1]["inputs"]) == ["Runtime", "Handler", "InputPayload"]
-    del source["mainSteps"][1]["inputs"]["ScriptFile"]
+    invoke, check = rendered["mainSteps"][1:3]
+    original = source["mainSteps"][1]
+
+    assert [step["name"] for step in rendered["mainSteps"]] == ["CheckGroup", "RemediateInvoke", "Remediate",
+                                                                 "StopOnDryRun", "Verify"]
+    assert invoke == {"name": "RemediateInvoke", "action": "aws:invokeLambdaFunction",
+                      "timeoutSeconds": INVOKE_TIMEOUT_SECONDS, "nextStep": "Remediate", "inputs": {
+                          "FunctionName": FUNCTION, "InvocationType": "RequestResponse",
+                          "InputPayload": {**original["inputs"]["InputPayload"],
+                                           "automation:EXECUTION_ID": "{{ automation:EXECUTION_ID }}"}}}
+    assert check["name"] == "Remediate" and check["action"] == "aws:executeScript"
+    assert check["outputs"] == original["outputs"]  # $.Payload.X selects from what the check step returns
+    assert check["inputs"]["Script"] == CHECK_SCRIPT
+    assert check["inputs"]["InputPayload"] == {"RuleId": "sample-rule", "Function": FUNCTION,
+                                               "Payload": "{{ RemediateInvoke.Payload }}"}
+    del rendered["mainSteps"][1:3], source["mainSteps"][1]
     assert rendered == source  # nothing else changed
-    future_line = "from __future__ import annotations\n"
-    assert script.startswith(future_line)  # hoisted: Python accepts it only at the top
-    assert script.endswith((SAMPLE_RULE / "remediation.py").read_text().replace(future_line, ""))
-    assert "_perimeter_register('perimeter.exposure', False)" in script
-    assert "perimeter.unused" not in script
+    assert default_function_name("sample-rule") == FUNCTION
 
 
-def test_rendering_is_deterministic_whatever_the_import_order(tmp_path):
-    first = write(tmp_path / "a.py", "from perimeter.labels import describe\nfrom perimeter.exposure import covers\n")
-    second = write(tmp_path / "b.py", "import perimeter.exposure\nfrom perimeter import labels\n")
-    prefix = [bundle_script(script, CORE).rsplit("# End of bundled", 1)[0] for script in (first, second)]
-    assert prefix[0] == prefix[1]
-    assert dump_runbook(sample_document()) == dump_runbook(sample_document())
+def test_the_function_name_may_be_a_cloudformation_expression():
+    arn = {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:x-remediation"}
+    rendered = sample_document(function_name=arn)
+    assert rendered["mainSteps"][1]["inputs"]["FunctionName"] == arn
+    assert rendered["mainSteps"][2]["inputs"]["InputPayload"]["Function"] == arn
 
 
-def run_isolated(script: str, call: str) -> str:
-    """Run script text in a fresh interpreter where importing perimeter from disk is impossible."""
-    program = textwrap.dedent(f"""
-        import importlib.abc, json, sys
-        class Block(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("perimeter", "rdklib"):
-                    raise ImportError("blocked: " + name)
-        sys.meta_path.insert(0, Block())
-        try:
-            import perimeter
-            raise SystemExit("perimeter is importable")
-        except ImportError:
-            pass
-        namespace = {{"__name__": "script"}}
-        exec(compile(sys.stdin.read(), "<script>", "exec"), namespace)
-        print(json.dumps({call}))
-    """)
-    done = subprocess.run([sys.executable, "-I", "-c", program], input=script, capture_output=True, text=True,
-                          cwd="/", timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+def test_the_remediation_steps_flow_options_go_to_the_call_and_the_check(tmp_path):
+    runbook = yaml.safe_load((SAMPLE_RULE / "runbook.yaml").read_text())
+    runbook["mainSteps"][1].update(maxAttempts=2, onFailure="step:Verify", isCritical=False, nextStep="Verify",
+                                   timeoutSeconds=600, description="Revoke.")
+    # Every jump to the script step must reach its call first.
+    runbook["mainSteps"][0].update(nextStep="Remediate", onCancel="step:Remediate")
+    runbook["mainSteps"][2]["inputs"]["Default"] = "Remediate"
+    runbook["mainSteps"][2]["inputs"]["Choices"].append(
+        {"NextStep": "Remediate", "Variable": "{{ DryRun }}", "BooleanEquals": True})
+    rule = copy_rule(tmp_path, runbook)
+
+    steps = {step["name"]: step for step in render_runbook(rule)["mainSteps"]}
+
+    invoke, check = steps["RemediateInvoke"], steps["Remediate"]
+    assert (invoke["maxAttempts"], invoke["onFailure"], invoke["isCritical"], invoke["nextStep"]) == (
+        2, "step:Verify", False, "Remediate")
+    assert (invoke["timeoutSeconds"], invoke["description"]) == (300, "Revoke.")  # the action's maximum
+    assert (check["onFailure"], check["isCritical"], check["nextStep"]) == ("step:Verify", False, "Verify")
+    assert "maxAttempts" not in check  # a retry of the check would read the same answer
+    assert (steps["CheckGroup"]["nextStep"], steps["CheckGroup"]["onCancel"]) == (
+        "RemediateInvoke", "step:RemediateInvoke")
+    assert steps["StopOnDryRun"]["inputs"]["Default"] == "RemediateInvoke"
+    assert steps["StopOnDryRun"]["inputs"]["Choices"][1]["NextStep"] == "RemediateInvoke"
 
 
-def test_bundled_script_runs_where_perimeter_is_not_importable():
-    script = sample_document()["mainSteps"][1]["inputs"]["Script"]
-    rule = {"SecurityGroupRuleId": "sgr-1", "IsEgress": False, "IpProtocol": "tcp", "FromPort": 0,
-            "ToPort": 1024, "CidrIpv4": "0.0.0.0/0"}
-    result = run_isolated(script, f"namespace['world_ingress']([{rule!r}], 22)")
-    assert result == [["sgr-1", "tcp 0-1024 from 0.0.0.0/0"]]
+def copy_rule(tmp_path: Path, runbook: dict, name: str = "sample_rule") -> Path:
+    rule = tmp_path / name
+    write(rule / "remediation.py", (SAMPLE_RULE / "remediation.py").read_text())
+    (rule / "runbook.yaml").write_text(yaml.safe_dump(runbook, sort_keys=False), encoding="utf-8")
+    return rule
 
 
-def test_real_core_modules_bundle_and_run_on_their_own(tmp_path):
-    script = write(tmp_path / "remediation.py", """\
-        from __future__ import annotations
-        from perimeter.securitygroups import *  # noqa: F403
-        from perimeter import cidrs
+def test_other_script_files_are_inlined_and_may_use_only_what_the_script_runtime_has(tmp_path):
+    runbook = yaml.safe_load((SAMPLE_RULE / "runbook.yaml").read_text())
+    runbook["mainSteps"].append({"name": "Fail", "action": "aws:executeScript", "isEnd": True, "inputs": {
+        "Runtime": "python3.11", "Handler": "handler", "InputPayload": {"Failure": "x"}, "ScriptFile": "fail.py"}})
+    rule = copy_rule(tmp_path, runbook)
+    fail = "import json\n\n\ndef handler(events, context):\n    raise RuntimeError(json.dumps(events))\n"
+    write(rule / "fail.py", fail)
 
-        def handler(events, context):
-            return cidrs.is_world(events["Cidr"])
-    """)
-    names = {module.name for module in core_modules(script, PACKAGE_ROOT)}
-    assert {"perimeter", "perimeter.cidrs", "perimeter.ports", "perimeter.securitygroups"} <= names
-    assert run_isolated(bundle_script(script), "namespace['handler']({'Cidr': '::/0'}, {})") is True
+    last = render_runbook(rule)["mainSteps"][-1]
 
-
-def test_a_rules_pure_evaluation_module_is_bundled_with_its_core_imports(tmp_path):
-    script = write(tmp_path / "remediation.py", """\
-        from perimeter.rules.sg_ingress_port_range_restricted.rule import parse_parameters
-
-        def handler(events, context):
-            return parse_parameters({"maxPorts": events["MaxPorts"]}).max_ports
-    """)
-    names = {module.name for module in core_modules(script, PACKAGE_ROOT)}
-    assert {"perimeter.rules", "perimeter.rules.sg_ingress_port_range_restricted",
-            "perimeter.rules.sg_ingress_port_range_restricted.rule",
-            "perimeter.securitygroups", "perimeter.parameters"} <= names
-    assert run_isolated(bundle_script(script), "namespace['handler']({'MaxPorts': '7'}, {})") == 7
+    assert last["inputs"] == {"Runtime": "python3.11", "Handler": "handler", "InputPayload": {"Failure": "x"},
+                              "Script": fail}
+    write(rule / "fail.py", "from perimeter.ports import parse_port\n\n\ndef handler(events, context):\n    pass\n")
+    with pytest.raises(RunbookError, match="imports perimeter.ports, which an inlined aws:executeScript script cannot"):
+        render_runbook(rule)
 
 
-@pytest.mark.parametrize("statement, message", [
-    ("import rdklib", "imports rdklib, which the aws:executeScript runtime does not have"),
-    ("from perimeter.rules.sg import rule", "imports perimeter.rules.sg, not found under"),
-    ("import yaml", "imports yaml"),
-    ("from perimeter.nowhere import thing", "imports perimeter.nowhere, not found under"),
-    ("from . import exposure", "relative import in a script"),
-    ("import perimeter.unused", "imports rdklib"),  # a core module with a forbidden import of its own
-])
-def test_imports_the_runtime_lacks_are_refused(tmp_path, statement, message):
-    script = write(tmp_path / "remediation.py", f"def handler(events, context):\n    {statement}\n")
+def with_step(**changes):
+    def change(runbook):
+        runbook["mainSteps"][1].update(changes)
+    return change
+
+
+def with_input(**changes):
+    def change(runbook):
+        runbook["mainSteps"][1]["inputs"].update(changes)
+    return change
+
+
+REFUSED_RUNBOOKS = {
+    "handler name": (with_input(Handler="main"), "Handler must be 'handler'"),
+    "script and file": (with_input(Script="x = 1"), "either ScriptFile or Script/Attachment"),
+    "file outside": (with_input(ScriptFile="../elsewhere.py"), "must name a file in"),
+    "reserved key": (with_input(InputPayload={"automation:EXECUTION_ID": "x"}), "is reserved"),
+    "name taken": (lambda runbook: runbook["mainSteps"][0].update(name="RemediateInvoke"),
+                   r"step names \['RemediateInvoke'\] are needed"),
+    "payload not a map": (with_input(InputPayload="{}"), "InputPayload must be a mapping"),
+    "no name": (with_step(name=""), "has no name"),
+}
+
+
+@pytest.mark.parametrize("change, message", REFUSED_RUNBOOKS.values(), ids=REFUSED_RUNBOOKS.keys())
+def test_script_steps_the_remediation_function_cannot_run_are_refused(tmp_path, change, message):
+    runbook = yaml.safe_load((SAMPLE_RULE / "runbook.yaml").read_text())
+    change(runbook)
     with pytest.raises(RunbookError, match=message):
-        bundle_script(script, CORE)
+        render_runbook(copy_rule(tmp_path, runbook))
 
 
-def test_import_cycles_between_core_modules_are_refused(tmp_path):
-    write(tmp_path / "core" / "perimeter" / "__init__.py", "")
-    write(tmp_path / "core" / "perimeter" / "a.py", "from perimeter.b import B\nA = 1\n")
-    write(tmp_path / "core" / "perimeter" / "b.py", "from perimeter.a import A\nB = 2\n")
-    script = write(tmp_path / "remediation.py", "import perimeter.a\n")
-    with pytest.raises(RunbookError, match="import cycle .*perimeter.a -> perimeter.b -> perimeter.a"):
-        bundle_script(script, tmp_path / "core")
+def test_a_remediation_module_without_its_handler_is_refused(tmp_path):
+    rule = copy_rule(tmp_path, yaml.safe_load((SAMPLE_RULE / "runbook.yaml").read_text()))
+    write(rule / "remediation.py", "def main(events, context):\n    return {}\n")
+    with pytest.raises(RunbookError, match=r"needs a top-level handler\(events, context\)"):
+        render_runbook(rule)
 
 
-def test_bundled_core_modules_lose_docstrings_and_comment_lines_but_keep_their_line_numbers():
-    source = textwrap.dedent('''\
-        """Module docstring,
-        two lines."""
-        from __future__ import annotations
-        # a comment line
-        HASH = "# not a comment"  # an inline comment stays
+def test_documents_over_the_packs_budget_are_refused(tmp_path):
+    runbook = yaml.safe_load((SAMPLE_RULE / "runbook.yaml").read_text())
+    runbook["description"] = "x" * MAX_DOCUMENT_BYTES
+    with pytest.raises(RunbookError, match=f"the pack allows at most {MAX_DOCUMENT_BYTES} bytes"):
+        render_runbook(copy_rule(tmp_path, runbook))
+    assert MAX_DOCUMENT_BYTES == 24 * 1024
 
 
-        class Only:
-            """Only a docstring: the body needs a statement."""
-
-
-        def documented(value):
-            """One line."""
-            return value, HASH
-    ''')
-    stripped = code_only(source)
-    assert len(stripped.splitlines()) == len(source.splitlines())
-    assert "docstring" not in stripped and "a comment line" not in stripped and "One line" not in stripped
-    assert 'HASH = "# not a comment"\n' in stripped and "inline comment" not in stripped
-    namespace: dict = {}
-    exec(compile(stripped, "<stripped>", "exec"), namespace)
-    assert namespace["documented"](1) == (1, "# not a comment")
-    assert stripped.splitlines()[13] == source.splitlines()[13] == "    return value, HASH"
-
-
-def test_documents_over_the_ssm_size_limit_are_refused(tmp_path):
-    rule_dir = tmp_path / "big_rule"
-    write(rule_dir / "runbook.yaml", (SAMPLE_RULE / "runbook.yaml").read_text())
-    write(rule_dir / "remediation.py", f"PADDING = {'x' * MAX_DOCUMENT_BYTES!r}\ndef handler(events, context):\n"
-                                       "    return {}\n")
-    with pytest.raises(RunbookError, match=f"SSM accepts at most {MAX_DOCUMENT_BYTES} bytes"):
-        render_runbook(rule_dir, CORE)
-
-
-def test_dumped_text_loads_back_and_shows_the_script_as_a_block():
+def test_dumped_text_loads_back_and_shows_the_check_script_as_a_block():
     document = sample_document()
     text = dump_runbook(document, "yaml")
-    assert "    Script: |\n      from __future__ import annotations\n" in text
+    assert "    Script: |\n      import json\n" in text
     assert yaml.safe_load(text) == document
     assert json.loads(dump_runbook(document, "json")) == document
-
-
-def test_script_file_must_be_a_file_of_the_rule(tmp_path):
-    runbook = (SAMPLE_RULE / "runbook.yaml").read_text().replace("ScriptFile: remediation.py",
-                                                                   "ScriptFile: ../elsewhere.py")
-    write(tmp_path / "rule" / "runbook.yaml", runbook)
-    with pytest.raises(RunbookError, match="must name a file in"):
-        render_runbook(tmp_path / "rule", CORE)
+    assert dump_runbook(sample_document()) == text  # deterministic
 
 
 # --- validator ----------------------------------------------------------------------------------------------
@@ -320,6 +298,16 @@ BAD_DOCUMENTS = {
     "loop step target": (lambda d: step(d, "TagPort").update(nextStep="Tag"), validator.STEP_TARGET,
                          r"Steps\[0\]\(TagPort\).nextStep: no step named 'Tag'"),
     "duplicate name": (replace("Check", "name", "Describe"), validator.STEP_TARGET, "used twice"),
+    "invoke over 300 seconds": (replace("Notify", "timeoutSeconds", 600), validator.SCHEMA, "600 is greater than"),
+    "invoke input typo": (set_input("Notify", "Function", "x"), validator.SCHEMA, "'Function' was unexpected"),
+    "invocation type": (set_input("Notify", "InvocationType", "Sync"), validator.SCHEMA, "'Sync'"),
+    "input payload not a map": (set_input("Notify", "InputPayload", "{}"), validator.SCHEMA, "is not of type 'object'"),
+    "function name pattern": (set_input("Notify", "FunctionName", "my function"), validator.AWS_API,
+                              r"lambda.Invoke: 'my function' does not match the pattern"),
+    "function name length": (set_input("Notify", "FunctionName", "f" * 257), validator.AWS_API,
+                             "outside 1-256"),
+    "invoke output": (set_input("Report", "InputPayload", {"Answer": "{{ Notify.Result }}"}), validator.REFERENCE,
+                      "step 'Notify' declares no output 'Result'"),
 }
 
 
@@ -365,24 +353,184 @@ def output(name: str, selector: str, kind: str) -> dict:
     return {"Name": name, "Selector": selector, "Type": kind}
 
 
-def test_sample_rule_remediates_then_changes_nothing(group):
+# The sample rule's remediation function: its code is the stand-in core, the rule's remediation.py and an entry
+# point answering as perimeter.remediation_entry does (the real one runs in tests/test_runbook_*.py).
+SAMPLE_ENTRY = """\
+import os
+
+import remediation
+
+
+def lambda_handler(event, context):
+    events = dict(event)
+    execution = {"automation:EXECUTION_ID": events.pop("automation:EXECUTION_ID")}
+    return {"RuleId": os.environ["PERIMETER_RULE_ID"], "Result": remediation.handler(events, execution)}
+"""
+
+
+def function_code(folder: Path, **modules: str) -> Path:
+    """A function's code folder: the stand-in core package and the given top-level modules."""
+    shutil.copytree(CORE / "perimeter", folder / "perimeter")
+    for name, text in modules.items():
+        write(folder / f"{name}.py", text)
+    return folder
+
+
+@pytest.fixture
+def sample_functions(tmp_path) -> dict[str, LambdaFunction]:
+    code = function_code(tmp_path / "task", remediation=(SAMPLE_RULE / "remediation.py").read_text(),
+                         sample_entry=SAMPLE_ENTRY)
+    return {FUNCTION: LambdaFunction(FUNCTION, "sample_entry.lambda_handler", {"PERIMETER_RULE_ID": "sample-rule"},
+                                     code, timeout=60)}
+
+
+def test_sample_rule_remediates_then_changes_nothing(group, sample_functions):
     rendered = sample_document()
     parameters = {"AutomationAssumeRole": ROLE, "GroupId": group, "Port": 22}
-    first = run_document(rendered, parameters)
-    assert (first.status, first.executed) == (SUCCESS, ["CheckGroup", "Remediate", "StopOnDryRun", "Verify"])
+    first = run_document(rendered, parameters, functions=sample_functions)
+    assert (first.status, first.executed) == (
+        SUCCESS, ["CheckGroup", "RemediateInvoke", "Remediate", "StopOnDryRun", "Verify"]), first.failure_message
     assert first.outputs == {"Remediate.Revoked": ["tcp 22-22 from 0.0.0.0/0"], "Remediate.RevokedCount": 1}
     assert first.assume_role == ROLE
     assert ingress_sources(group) == ["10.0.0.0/8"]
-    again = run_document(rendered, parameters)
+    again = run_document(rendered, parameters, functions=sample_functions)
     assert (again.status, again.outputs["Remediate.RevokedCount"]) == (SUCCESS, 0)
+    assert sys.modules["perimeter"] is perimeter  # the test process gets its real package back
 
 
-def test_sample_rule_dry_run_reports_and_stops(group):
+def test_sample_rule_dry_run_reports_and_stops(group, sample_functions):
     result = run_document(sample_document(), {"AutomationAssumeRole": ROLE, "GroupId": group, "Port": "22",
-                                              "DryRun": "true"})
-    assert result.executed == ["CheckGroup", "Remediate", "StopOnDryRun"]
+                                              "DryRun": "true"}, functions=sample_functions)
+    assert result.executed == ["CheckGroup", "RemediateInvoke", "Remediate", "StopOnDryRun"]
     assert result.outputs["Remediate.RevokedCount"] == 1
     assert ingress_sources(group) == ["0.0.0.0/0", "10.0.0.0/8"]
+
+
+ANSWERS = {
+    "raised": ("raise ValueError('group sg-1 is gone')", FAILED,
+               "failed: ValueError: group sg-1 is gone (its log group has the traceback)"),
+    "another rule": ("return {'RuleId': 'other-rule', 'Result': {}}", FAILED,
+                     "did not answer as the remediation function of sample-rule"),
+    "not an object": ("return {'RuleId': 'sample-rule', 'Result': [1]}", FAILED,
+                      "the remediation of sample-rule returned [1], not an object"),
+    "not JSON": ("return {'RuleId': 'sample-rule', 'Result': {1, 2}}", FAILED, "Runtime.MarshalError"),
+    "a result": ("return {'RuleId': 'sample-rule', 'Result': {'Revoked': [], 'RevokedCount': 0}}", SUCCESS, None),
+}
+
+
+@pytest.mark.parametrize("body, status, message", ANSWERS.values(), ids=ANSWERS.keys())
+def test_the_check_step_passes_only_the_remediation_functions_result(aws, tmp_path, body, status, message):
+    entry = f"def lambda_handler(event, context):\n    {body}\n"
+    functions = {FUNCTION: LambdaFunction(FUNCTION, "entry.lambda_handler", {}, function_code(tmp_path, entry=entry))}
+    steps = sample_document()["mainSteps"][1:3]
+    steps[1].pop("isEnd", None)
+
+    result = run_document(document(*steps, parameters={name: {"type": "String", "default": "1"}
+                                                       for name in ("GroupId", "Port", "DryRun")}),
+                          functions=functions)
+
+    assert result.status == status, result.failure_message
+    assert result.step("RemediateInvoke").status == SUCCESS  # Lambda answered; FunctionError is an output
+    if message:
+        assert message in result.failure_message and result.failure_message.startswith("Step Remediate failed")
+    else:
+        assert result.step("Remediate").outputs == {"Revoked": [], "RevokedCount": 0}
+
+
+def invoke_step(payload: dict | None = None, **inputs) -> dict:
+    return {"name": "Call", "action": "aws:invokeLambdaFunction",
+            "inputs": {"FunctionName": "probe", **({"InputPayload": payload} if payload is not None else {}),
+                       **inputs}}
+
+
+PROBE = """\
+import os
+
+import helper
+
+CALLS = []
+
+
+def lambda_handler(event, context):
+    CALLS.append(event)
+    if event.get("Fail"):
+        raise KeyError("Fail")
+    return {"Event": event, "Calls": len(CALLS), "Variable": os.environ["PROBE"], "Region": os.environ["AWS_REGION"],
+            "Function": context.function_name, "Helper": helper.NAME}
+"""
+
+
+@pytest.fixture
+def probe(tmp_path) -> dict[str, LambdaFunction]:
+    code = function_code(tmp_path / "task", probe=PROBE, helper="NAME = 'from the function code'\n")
+    return {"probe": LambdaFunction("probe", "probe.lambda_handler", {"PROBE": "set"}, code)}
+
+
+def test_invoke_hands_the_typed_input_payload_and_keeps_the_function_warm(aws, probe):
+    parameters = {"Ports": {"type": "StringList", "default": ["22"]}, "Apply": {"type": "Boolean", "default": True},
+                  "Limit": {"type": "Integer", "default": 3}, "Name": {"type": "String", "default": 'a "b"\\'}}
+    payload = {"Ports": "{{ Ports }}", "Apply": "{{ Apply }}", "Limit": "{{ Limit }}", "Name": "{{ Name }}"}
+    steps = [invoke_step(payload), {**invoke_step(payload), "name": "Again",
+                                    "outputs": [output("Calls", "$.Payload", "String")]}]
+
+    result = run_document(document(*steps, parameters=parameters), functions=probe)
+
+    assert result.status == SUCCESS, result.failure_message
+    call = result.step("Call").outputs
+    assert (call["StatusCode"], "FunctionError" not in call) == (200, True)
+    assert json.loads(call["Payload"]) == {
+        "Event": {"Ports": ["22"], "Apply": True, "Limit": 3, "Name": 'a "b"\\'}, "Calls": 1, "Variable": "set",
+        "Region": REGION, "Function": "probe", "Helper": "from the function code"}
+    assert json.loads(result.step("Again").outputs["Calls"])["Calls"] == 2  # a warm execution environment
+    assert "PROBE" not in os.environ and "helper" not in sys.modules
+
+
+def test_invoke_reports_an_unhandled_error_as_function_error(aws, probe):
+    result = run_document(document(invoke_step({"Fail": True})), functions=probe)
+
+    assert result.status == SUCCESS  # the Invoke call succeeded; the function did not
+    outputs = result.step("Call").outputs
+    error = json.loads(outputs["Payload"])
+    assert outputs["FunctionError"] == "Unhandled"
+    assert (error["errorType"], error["errorMessage"]) == ("KeyError", "'Fail'")
+    assert error["requestId"] and error["stackTrace"]
+
+
+def test_invoke_takes_the_legacy_payload_and_prefers_input_payload(aws, probe):
+    legacy = run_document(document(invoke_step(Payload='{"A": 1}')), functions=probe)
+    both = run_document(document(invoke_step({"B": 2}, Payload='{"A": 1}')), functions=probe)
+    assert json.loads(legacy.step("Call").outputs["Payload"])["Event"] == {"A": 1}
+    assert json.loads(both.step("Call").outputs["Payload"])["Event"] == {"B": 2}
+
+
+@pytest.mark.parametrize("name, message", [
+    ("elsewhere", "Function not found: elsewhere"),
+    ("arn:aws:lambda:eu-west-1:123456789012:function:probe", "is in eu-west-1, not in the automation's region"),
+])
+def test_invoking_a_function_that_is_not_there_fails_the_step(aws, probe, name, message):
+    result = run_document(document(invoke_step({}, FunctionName=name)), functions=probe)
+    assert result.status == FAILED and "ResourceNotFoundException" in result.failure_message
+    assert message in result.failure_message
+
+
+def test_a_function_imports_its_packages_from_its_code_only(aws, tmp_path):
+    entry = "def lambda_handler(event, context):\n    import perimeter.ports\n    return {}\n"
+    functions = {"probe": LambdaFunction("probe", "entry.lambda_handler", {}, function_code(tmp_path, entry=entry))}
+    result = run_document(document(invoke_step({})), functions=functions)
+    error = json.loads(result.step("Call").outputs["Payload"])
+    assert (error["errorType"], error["errorMessage"]) == (
+        "ModuleNotFoundError", "No module named 'perimeter.ports' in the function's code")
+    assert sys.modules["perimeter"] is perimeter
+
+
+def test_by_default_the_account_stacks_functions_run_from_the_artifact():
+    functions = deployed_functions()
+    remediation = functions["perimeter-sg-ingress-port-range-restricted-remediation"]
+    assert remediation.handler == "perimeter.remediation_entry.lambda_handler"
+    assert remediation.environment == {"PERIMETER_RULE_ID": "sg-ingress-port-range-restricted"}
+    assert (remediation.code / "perimeter" / "remediation_entry.py").is_file()
+    assert not (remediation.code / "perimeter" / "runbooks.py").exists()  # build tooling is not in the artifact
+    assert functions["perimeter-sg-ingress-port-range-restricted"].handler == "perimeter.entry.lambda_handler"
 
 
 def describe_group(*outputs: dict) -> dict:
@@ -473,9 +621,9 @@ def test_script_failures_fail_the_step_with_the_traceback(aws):
     assert "not JSON" in not_json.failure_message
 
 
-def test_scripts_see_only_the_core_modules_they_bundle(aws):
+def test_scripts_cannot_import_the_packs_packages(aws):
     result = run_document(document(script_step("Unbundled", "import perimeter.ports\nreturn {}")))
-    assert result.status == FAILED and "the runbook script did not bundle it" in result.failure_message
+    assert result.status == FAILED and "the aws:executeScript runtime does not have it" in result.failure_message
     assert sys.modules["perimeter"] is perimeter  # the test process gets its real package back
 
 

@@ -24,10 +24,13 @@ from botocore import xform_name
 
 from perimeter import templates
 from perimeter.registry import all_rules
-from perimeter.runbooks import core_modules, render_runbook
+from perimeter.importgraph import import_graph
+from perimeter.package import LAMBDA_SCOPE
+from perimeter.runbooks import render_runbook
 from perimeter.templates.limits import body_limit
 from perimeter.templates.packs import PackValues, pack
-from perimeter.templates.plan import plan_pack
+from perimeter.templates.naming import role_rule_part
+from perimeter.templates.plan import plan_pack, remediation_function_arn
 from perimeter.templates import (
     ACCOUNT_PACK, ACCOUNT_STACK, AUTOMATION_ROLE, BUILDERS, MAX_PACK_BODY_BYTES, MAX_PACK_PARAMETERS,
     MAX_REGION_LENGTH, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES, RESOURCE_ID, ROLE_SUFFIX_LENGTH, RULE_VALUE,
@@ -301,19 +304,56 @@ def test_no_role_is_assumed_across_accounts():
             assert "ExecutionRoleName" not in rule["Properties"].get("InputParameters", {}), relative
 
 
+def granted_actions(role: dict) -> set[str]:
+    return {a for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]
+            for a in as_list(s["Action"])}
+
+
 def test_each_function_has_its_own_role_with_only_its_rules_actions():
     for relative in FUNCTION_TEMPLATES:
         functions = resources(relative, "AWS::Lambda::Function")
         roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
-        assert len(set(roles)) == len(functions) == len(SPECS), relative
+        assert len(set(roles)) == len(functions) == len(SPECS) + len(RUNBOOK_SPECS), relative
+    logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
     for spec in SPECS:
         logical = logical_id(spec.rule_id)
-        declared = {a for s in spec.metadata["Perimeter"]["LambdaActions"] for a in s["Action"]}
         base = {"config:PutEvaluations", "config:GetResourceConfigHistory"}
         for relative in FUNCTION_TEMPLATES:
-            role = load(relative)["Resources"][f"{logical}FunctionRole"]["Properties"]
-            granted = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in as_list(s["Action"])}
-            assert granted == base | declared | {"logs:CreateLogStream", "logs:PutLogEvents"}, (relative, spec.rule_id)
+            template = load(relative)["Resources"]
+            assert granted_actions(template[f"{logical}FunctionRole"]) == base | declared(spec, "LambdaActions") | logs
+            if spec in RUNBOOK_SPECS:  # the remediation's write permissions: on its function's role only
+                assert granted_actions(template[f"{logical}RemediationFunctionRole"]) == \
+                    declared(spec, "RemediationActions") | logs, (relative, spec.rule_id)
+
+
+@pytest.mark.parametrize("relative", FUNCTION_TEMPLATES)
+def test_the_automation_role_may_only_invoke_its_rules_remediation_function(relative):
+    template = load(relative)["Resources"]
+    for spec in RUNBOOK_SPECS:
+        logical = logical_id(spec.rule_id)
+        [policy] = template[f"{logical}RemediationRole"]["Properties"]["Policies"]
+        [statement] = policy["PolicyDocument"]["Statement"]
+        assert (statement["Effect"], statement["Action"]) == ("Allow", ["lambda:InvokeFunction"])
+        assert statement["Resource"] == [{"Fn::GetAtt": [f"{logical}RemediationFunction", "Arn"]}]
+
+
+@pytest.mark.parametrize("relative", FUNCTION_TEMPLATES)
+def test_each_runbook_calls_the_remediation_function_its_stack_creates(relative):
+    template = load(relative)["Resources"]
+    for spec in RUNBOOK_SPECS:
+        logical = logical_id(spec.rule_id)
+        function = template[f"{logical}RemediationFunction"]["Properties"]
+        content = template[f"{logical}RemediationDocument"]["Properties"]["Content"]
+        calls = [step for step in content["mainSteps"] if step["action"] == "aws:invokeLambdaFunction"]
+        name = function["FunctionName"]["Fn::Sub"]
+        assert calls and all(step["inputs"]["FunctionName"] == {"Fn::Sub": (
+            f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}")} for step in calls)
+        assert name == f"${{NamePrefix}}{spec.rule_id}-remediation"
+        assert (function["Handler"], function["Environment"]["Variables"]) == (
+            "perimeter.remediation_entry.lambda_handler", {"PERIMETER_RULE_ID": spec.rule_id})
+        # Lambda stops the remediation before SSM stops waiting for it (the action runs at most 300 seconds).
+        assert function["Timeout"] < min(step["timeoutSeconds"] for step in calls) <= 300
+        assert f"{logical}RemediationErrorsAlarm" in template and f"{logical}RemediationLogGroup" in template
 
 
 # --- deployable in several regions of one account ---------------------------------------------------------------
@@ -449,9 +489,29 @@ def declared(spec, key: str) -> set[str]:
     return {action for statement in spec.metadata["Perimeter"][key] for action in statement["Action"]}
 
 
+# IAM actions not named after their operation: HeadBucket needs s3:ListBucket (S3 API reference, HeadBucket).
+IAM_ACTIONS = {"s3:HeadBucket": "s3:ListBucket"}
+# What the base calls for a periodic rule with a complete listing (perimeter.rule.reported_resources).
+PERIODIC_BASE_ACTIONS = {"config:GetComplianceDetailsByConfigRule"}
+
+
+def core_modules_imported(path: Path) -> list[Path]:
+    """The perimeter modules a rule module imports (at the top or inside its I/O functions), but not the rules."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("perimeter.") \
+                and not node.module.startswith("perimeter.rules"):
+            found.append(ROOT / (node.module.replace(".", "/") + ".py"))
+    return found
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_lambda_actions_declared_are_the_ones_the_rule_calls(spec):
-    assert declared(spec, "LambdaActions") == api_calls([spec.folder / "rule.py"])
+    rule = spec.folder / "rule.py"
+    called = {IAM_ACTIONS.get(action, action) for action in api_calls([rule, *core_modules_imported(rule)])}
+    if spec.periodic_frequency:
+        called |= PERIODIC_BASE_ACTIONS
+    assert declared(spec, "LambdaActions") == called
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -465,8 +525,10 @@ def test_remediation_actions_declared_are_the_ones_the_runbook_calls(spec):
     for step in document["mainSteps"]:
         inputs = step.get("inputs", {})
         if step["action"] == "aws:executeScript":
+            # remediation.py and what it imports run in the remediation function (any other script is inlined).
             script = spec.folder / inputs["ScriptFile"]
-            used |= api_calls([script] + [module.path for module in core_modules(script)])
+            graph = import_graph(ROOT, LAMBDA_SCOPE, script=script)
+            used |= api_calls([script] + [imports.module.path for imports in graph.values() if imports.module])
         elif "Service" in inputs and "Api" in inputs:
             model = botocore.session.get_session().get_service_model(inputs["Service"])
             used.add(f"{model.signing_name}:{inputs['Api']}")
@@ -506,17 +568,38 @@ def test_a_periodic_rule_gets_a_scheduled_source_with_its_frequency():
         function_arn=lambda p: "arn", document=None, automation_role_arn=None, extra_inputs=lambda p: {},
         rule_condition=None, rule_depends_on=lambda p: [], rule_name_in_remediation=None,
         remediation_depends_on=None))
-    assert rule["Properties"]["MaximumExecutionFrequency"] == "TwentyFour_Hours"
+    # Deployed, the frequency is the rule's template parameter (its default: the declared frequency).
+    frequency_parameter = {"Ref": f"{logical_id(spec.rule_id)}MaximumExecutionFrequency"}
+    assert rule["Properties"]["MaximumExecutionFrequency"] == frequency_parameter
+    scheduled = [d for d in rule["Properties"]["Source"]["SourceDetails"] if d["MessageType"] == "ScheduledNotification"]
+    assert scheduled == [{"EventSource": "aws.config", "MessageType": "ScheduledNotification",
+                          "MaximumExecutionFrequency": frequency_parameter}]
+
+
+def test_a_periodic_rules_frequency_is_a_template_parameter_defaulting_to_its_declaration():
+    periodic = [spec for spec in SPECS if spec.periodic_frequency]
+    assert periodic
+    parameters = load(ACCOUNT_STACK)["Parameters"]
+    for spec in periodic:
+        assert parameters[f"{logical_id(spec.rule_id)}MaximumExecutionFrequency"]["Default"] == spec.periodic_frequency
+    # The default pack spends no input parameter on it (Config's 60 per pack): the declared frequency is written in,
+    # and `perimeter pack --parameters` renders another.
+    pack = load(ACCOUNT_PACK)["Resources"]
+    for spec in periodic:
+        assert pack[logical_id(spec.rule_id)]["Properties"]["MaximumExecutionFrequency"] == spec.periodic_frequency
 
 
 def test_functions_run_python_3_12_with_each_rules_handler():
     for relative in FUNCTION_TEMPLATES:
         functions = resources(relative, "AWS::Lambda::Function")
-        handlers = {f["Properties"]["Handler"] for f in functions.values()}
         assert {f["Properties"]["Runtime"] for f in functions.values()} == {"python3.12"}
-        assert handlers == {"perimeter.entry.lambda_handler"}
-        assert sorted(f["Properties"]["Environment"]["Variables"]["PERIMETER_RULE_ID"] for f in functions.values()) \
-            == sorted(spec.rule_id for spec in SPECS)
+        by_handler: dict[str, list[str]] = {}
+        for f in functions.values():
+            by_handler.setdefault(f["Properties"]["Handler"], []).append(
+                f["Properties"]["Environment"]["Variables"]["PERIMETER_RULE_ID"])
+        assert {handler: sorted(ids) for handler, ids in by_handler.items()} == {
+            "perimeter.entry.lambda_handler": sorted(spec.rule_id for spec in SPECS),
+            "perimeter.remediation_entry.lambda_handler": sorted(spec.rule_id for spec in RUNBOOK_SPECS)}
 
 
 # --- remediation configurations -----------------------------------------------------------------------------
@@ -562,15 +645,15 @@ def test_remediation_is_manual_and_dry_run_by_default(relative):
 
 
 @pytest.mark.parametrize("relative", (ACCOUNT_STACK, ORG_MEMBER))
-def test_documents_are_the_rendered_runbooks_with_their_scripts_inlined(relative):
+def test_documents_are_the_rendered_runbooks_calling_the_remediation_functions(relative):
     documents = resources(relative, "AWS::SSM::Document")
     assert len(documents) == len(RUNBOOK_SPECS)
     for spec in RUNBOOK_SPECS:
         document = documents[f"{logical_id(spec.rule_id)}RemediationDocument"]["Properties"]
         assert document["DocumentType"] == "Automation"
-        assert document["Content"] == render_runbook(spec.folder)
+        assert document["Content"] == render_runbook(spec.folder, remediation_function_arn(spec), spec.rule_id)
         scripts = [s["inputs"]["Script"] for s in document["Content"]["mainSteps"] if "Script" in s.get("inputs", {})]
-        assert scripts and all("def handler(" in script for script in scripts)
+        assert scripts and not any("perimeter." in script for script in scripts)  # the rule's code is in the zip
 
 
 def test_mapping_of_the_security_group_runbook_is_explicit():
@@ -659,7 +742,17 @@ def test_named_resources_fit_their_limits_with_the_longest_allowed_prefix():
     prefix = "p" * limit
     for spec in SPECS:
         assert len(prefix + spec.rule_id) <= 64  # Lambda function name
-        assert len(prefix + spec.rule_id + "-" + "r" * MAX_REGION_LENGTH) <= 64  # automation role, with the region
+        # automation role, with the region: a long rule id is shortened there (naming.role_rule_part)
+        assert len(prefix + role_rule_part(spec.rule_id) + "-" + "r" * MAX_REGION_LENGTH) <= 64
+
+
+def test_long_rule_ids_get_distinct_deterministic_role_names():
+    full, fragment = "netfw-policy-default-action-full-packets", "netfw-policy-default-action-fragment-packets"
+
+    assert role_rule_part("sg-default-closed") == "sg-default-closed"
+    assert len(role_rule_part(fragment)) == 34 and role_rule_part(fragment).startswith("netfw-policy-default-action-f")
+    assert role_rule_part(full) != role_rule_part(fragment)
+    assert role_rule_part(fragment) == role_rule_part(fragment)
 
 
 @pytest.mark.parametrize("stack_file, pack_file", [(ACCOUNT_STACK, ACCOUNT_PACK), (ORG_MEMBER, ORG_PACK)])
@@ -696,7 +789,8 @@ def test_rules_without_a_runbook_get_no_remediation_resources():
         logical = logical_id(spec.rule_id)
         for relative in BUILDERS:
             names = set(load(relative)["Resources"])
-            assert not {f"{logical}Remediation", f"{logical}RemediationDocument", f"{logical}RemediationRole"} & names
+            assert not {f"{logical}Remediation", f"{logical}RemediationDocument", f"{logical}RemediationRole",
+                        f"{logical}RemediationFunction", f"{logical}RemediationFunctionRole"} & names
         assert logical in load(ACCOUNT_PACK)["Resources"]
 
 

@@ -1,13 +1,16 @@
 """``perimeter.yaml``: the pack in one account and region (deployable in every region of the account). Per rule:
 the log group, the Lambda function and its own role, Config's invoke permission limited to this account, the alarm
-on the function's errors, the Config rule; per rule with a runbook: the SSM Automation document, its automation
-role (named for the region) and the remediation configuration."""
+on the function's errors, the Config rule; per rule with a runbook: the remediation function (its own role with
+the rule's remediation permissions, log group and alarm), the SSM Automation document calling it, its automation
+role (named for the region, allowed only to invoke that function) and the remediation configuration."""
 from __future__ import annotations
 
 from perimeter.templates.automation import automation_resources
 from perimeter.templates.cfn import FORMAT_VERSION, arn_of, is_true, prune_conditions, ref
 from perimeter.templates.config_rules import References, rules_and_remediations
-from perimeter.templates.functions import alarm_conditions, function_arn, function_output, function_resources
+from perimeter.templates.functions import (
+    alarm_conditions, function_arn, function_output, function_resources, remediation_function_resources,
+)
 from perimeter.templates.layout import ACCOUNT_CODE_PATH
 from perimeter.templates.naming import NAME_PREFIX, remediation_parameter_name, rule_parameter_name
 from perimeter.templates.plan import RulePlan
@@ -48,9 +51,11 @@ def parameter_groups(plans, with_runbooks: bool) -> list[dict]:
 
 
 def evaluation_resources(plan: RulePlan, code) -> dict[str, dict]:
-    """What runs a rule in one account and region: its function and what comes with it, and its runbook's document
-    and automation role. The account stack and organization/member.yaml both deploy these."""
-    return {**function_resources(plan, code), **automation_resources(plan)}
+    """What runs a rule in one account and region: its function and what comes with it, and its remediation
+    function, runbook document and automation role. The account stack and organization/member.yaml both deploy
+    these."""
+    return {**function_resources(plan, code), **remediation_function_resources(plan, code),
+            **automation_resources(plan)}
 
 
 def evaluation_outputs(plan: RulePlan) -> dict[str, dict]:

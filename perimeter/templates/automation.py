@@ -1,9 +1,16 @@
-"""A rule's remediation runbook as an SSM Automation document, and the role its automations run with."""
+"""A rule's remediation runbook as an SSM Automation document, and the role its automations run with.
+
+The document calls the rule's remediation function (perimeter.runbooks), so the automation role may do one thing:
+invoke that function. The remediation's own permissions are on the function's role (perimeter.templates.functions).
+"""
 from __future__ import annotations
 
-from perimeter.templates.iam import automation_trust, declared_statements, role
-from perimeter.templates.naming import DOCUMENT_SUFFIX, REMEDIATION_ROLE_SUFFIX, named
+from perimeter.templates.cfn import sub
+from perimeter.templates.iam import automation_trust, role
+from perimeter.templates.naming import DOCUMENT_SUFFIX, named, remediation_role_text
 from perimeter.templates.plan import RulePlan
+
+INVOKE_ACTION = "lambda:InvokeFunction"
 
 
 def document_resource(plan: RulePlan) -> dict:
@@ -20,8 +27,10 @@ def document_resource(plan: RulePlan) -> dict:
 
 
 def remediation_role(plan: RulePlan) -> dict:
+    invoke = {"Sid": "InvokeRemediationFunction", "Effect": "Allow", "Action": [INVOKE_ACTION],
+              "Resource": [{"Fn::GetAtt": [f"{plan.logical}RemediationFunction", "Arn"]}]}
     return role(f"SSM Automation role of the {plan.rule_id} remediation runbook", automation_trust(), "remediation",
-                declared_statements(plan.spec, "RemediationActions"), named(plan.spec, REMEDIATION_ROLE_SUFFIX))
+                [invoke], sub(remediation_role_text(plan.spec)))
 
 
 def automation_resources(plan: RulePlan) -> dict[str, dict]:

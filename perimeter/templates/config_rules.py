@@ -10,7 +10,7 @@ from perimeter.events import CHANGE, OVERSIZED, SCHEDULED
 from perimeter.registry import RuleSpec
 from perimeter.templates.cfn import if_set, is_set_condition, is_true, not_empty, ref, resource
 from perimeter.templates.errors import TemplateError
-from perimeter.templates.naming import named, remediation_parameter_name, rule_parameter_name
+from perimeter.templates.naming import frequency_parameter_name, named, remediation_parameter_name, rule_parameter_name
 from perimeter.templates.plan import RulePlan
 from perimeter.templates.remediation_parameters import AUTOMATION_ROLE, DEPLOYED_DEFAULTS, RESOURCE_ID, RULE_VALUE
 from perimeter.templates.template_parameters import AUTOMATIC
@@ -34,14 +34,17 @@ class References:
     remediation_depends_on: Callable[[RulePlan], list[str]]
 
 
-def source_details(spec: RuleSpec) -> tuple[list[dict], str | None]:
-    """(the SourceDetails, the MaximumExecutionFrequency or None) from the RDK SourceEvents / SourcePeriodic."""
+def source_details(spec: RuleSpec, frequency_ref: Any = None) -> tuple[list[dict], Any]:
+    """(the SourceDetails, the MaximumExecutionFrequency or None) from the RDK SourceEvents / SourcePeriodic; a
+    periodic rule's frequency is ``frequency_ref`` (its template parameter) when given."""
     parameters = spec.metadata["Parameters"]
     details = []
     if parameters.get("SourceEvents", "").strip():
         details += [{"EventSource": "aws.config", "MessageType": CHANGE},
                     {"EventSource": "aws.config", "MessageType": OVERSIZED}]
     frequency = parameters.get("SourcePeriodic", "").strip() or None
+    if frequency and frequency_ref is not None:
+        frequency = frequency_ref
     if frequency:
         details.append({"EventSource": "aws.config", "MessageType": SCHEDULED, "MaximumExecutionFrequency": frequency})
     if not details:
@@ -51,7 +54,7 @@ def source_details(spec: RuleSpec) -> tuple[list[dict], str | None]:
 
 def config_rule(plan: RulePlan, refs: References) -> dict:
     spec = plan.spec
-    details, frequency = source_details(spec)
+    details, frequency = source_details(spec, ref(frequency_parameter_name(plan.logical)))
     required = set(plan.required_inputs)
     inputs: dict[str, Any] = {}
     for name in spec.parameter_defaults:

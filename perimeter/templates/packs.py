@@ -23,7 +23,7 @@ from perimeter.templates.config_rules import References, rules_and_remediations
 from perimeter.templates.errors import TemplateError
 from perimeter.templates.limits import MAX_PACK_PARAMETERS
 from perimeter.templates.naming import (
-    DOCUMENT_SUFFIX, NAME_PREFIX, REMEDIATION_ROLE_SUFFIX, THIS_ACCOUNT, function_arn_text, named, named_text,
+    DOCUMENT_SUFFIX, NAME_PREFIX, THIS_ACCOUNT, remediation_role_text, function_arn_text, named, named_text,
     remediation_parameter_name, role_arn_text, rule_parameter_name,
 )
 from perimeter.templates.specialise import specialise
@@ -68,7 +68,7 @@ def generic_pack(plans, prefix_description: str) -> dict:
         function_arn=lambda plan: sub(function_arn_text(THIS_ACCOUNT, named_text(plan.spec))),
         document=lambda plan: named(plan.spec, DOCUMENT_SUFFIX),
         automation_role_arn=lambda plan: sub(
-            role_arn_text(THIS_ACCOUNT, named_text(plan.spec, REMEDIATION_ROLE_SUFFIX))),
+            role_arn_text(THIS_ACCOUNT, remediation_role_text(plan.spec))),
         extra_inputs=lambda plan: {},
         rule_condition=None,
         rule_depends_on=lambda plan: [],

@@ -9,7 +9,9 @@ from perimeter.registry import RuleSpec, all_rules
 from perimeter.runbooks import render_runbook
 from perimeter.templates.errors import TemplateError
 from perimeter.templates.iam import declared_statements
-from perimeter.templates.naming import logical_id
+from perimeter.templates.naming import (
+    REMEDIATION_FUNCTION_SUFFIX, THIS_ACCOUNT, function_arn_text, function_name_text, logical_id,
+)
 from perimeter.templates.remediation_parameters import TEMPLATE_VALUE, RemediationParameter, map_remediation_parameters
 
 MAX_PACK_RULES = 130
@@ -19,7 +21,7 @@ MAX_PACK_RULES = 130
 class RulePlan:
     spec: RuleSpec
     logical: str
-    document: dict | None  # the rendered runbook, script inlined; None for a rule without remediation
+    document: dict | None  # the rendered runbook, calling the remediation function; None without remediation
     remediation: tuple[RemediationParameter, ...]
 
     @property
@@ -39,11 +41,17 @@ def json_keys(text) -> list[str]:
     return list(value)
 
 
+def remediation_function_arn(spec: RuleSpec) -> dict:
+    """The rule's remediation function in the deploying account and region, as the stacks name it (Fn::Sub): its
+    document is deployed next to it, by the same stack."""
+    return {"Fn::Sub": function_arn_text(THIS_ACCOUNT, function_name_text(spec, REMEDIATION_FUNCTION_SUFFIX))}
+
+
 def plan_rule(spec: RuleSpec) -> RulePlan:
     document = None
     mapping: tuple[RemediationParameter, ...] = ()
     if (spec.folder / "runbook.yaml").exists():
-        document = render_runbook(spec.folder)
+        document = render_runbook(spec.folder, remediation_function_arn(spec), spec.rule_id)
         mapping = map_remediation_parameters(spec, document)
     return RulePlan(spec, logical_id(spec.rule_id), document, mapping)
 

@@ -28,7 +28,7 @@ BUILDERS: dict[str, Callable] = {
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block-style YAML; multi-line strings (the bundled scripts) as literal blocks, so they read as code."""
+    """Block-style YAML; multi-line strings (descriptions, the runbooks' check script) as literal blocks."""
 
     def ignore_aliases(self, data):  # CloudFormation rejects YAML anchors and aliases
         return True

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
+from perimeter.declaration_schema import FREQUENCIES
 from perimeter.templates.naming import (
-    ALARM_SUFFIX, DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, max_prefix_length, remediation_parameter_name,
-    rule_parameter_name,
+    ALARM_SUFFIX, DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, frequency_parameter_name, max_prefix_length,
+    remediation_parameter_name, rule_parameter_name,
 )
 
 AUTOMATIC = "RemediationAutomatic"
@@ -64,6 +65,13 @@ def rule_parameters(plans) -> dict[str, dict]:
                 "Type": "String",
                 "Default": default,
                 "Description": f"{plan.rule_id} rule parameter {name}: {descriptions.get(name, '')}".strip()[:4000],
+            }
+        if plan.spec.periodic_frequency:
+            parameters[frequency_parameter_name(plan.logical)] = {
+                "Type": "String",
+                "Default": plan.spec.periodic_frequency,
+                "AllowedValues": list(FREQUENCIES),
+                "Description": f"{plan.rule_id}: how often Config runs this periodic rule (MaximumExecutionFrequency).",
             }
     return parameters
 

@@ -1,8 +1,9 @@
-"""Stateful in-memory fake of the AWS Network Firewall firewall-policy and rule-group APIs.
+"""Stateful in-memory fake of the AWS Network Firewall APIs the pack calls: firewall policies, rule groups,
+firewalls (protections, SyncStates) and logging configuration.
 
-moto 5.2.x serves Network Firewall *firewalls* only. This fake answers the ten policy and
-rule-group operations for every botocore client, including clients that the code under test
-creates itself (``boto3.client(...)``, ``boto3.Session().client(...)``) after activation::
+moto 5.2.x serves no policies or rule groups, and serves firewalls and logging configuration without their
+contract (see _FirewallsAndLogging). This fake answers those operations for every botocore
+client, including clients that the code under test creates itself (``boto3.client(...)``, ``boto3.Session().client(...)``) after activation::
 
     from tests.fakes.networkfirewall import FakeNetworkFirewall
 
@@ -23,7 +24,7 @@ while no fake is active. ``before-parameter-build`` keeps a copy of the caller's
 (by ``before-call`` the body is already CBOR) and ``before-call`` answers the call, the way
 ``botocore.stub.Stubber`` short-circuits: no HTTP request is built. ``before-call`` fires
 before moto's ``before-send``, so the fake wins inside ``moto.mock_aws()``; operations the fake
-does not implement (CreateFirewall...) fall through to moto when moto is active and fail loudly
+does not implement (TagResource...) fall through to moto when moto is active and fail loudly
 otherwise, so no call ever reaches the network.
 
 Every request is checked against botocore's input shape (required members, types, min, plus
@@ -41,6 +42,7 @@ import binascii
 import copy
 import dataclasses
 import functools
+import hashlib
 import itertools
 import os
 import random
@@ -565,10 +567,248 @@ def _error_reply(error: NetworkFirewallError, request_id: str):
     return AWSResponse(None, error.status, {"x-amzn-requestid": request_id}, None), parsed
 
 
+# --------------------------------------------------------------------------- firewalls and logging
+
+# LogDestinationConfig.LogDestination: the key each destination type needs (API reference, LogDestinationConfig).
+LOG_DESTINATION_KEYS = {"S3": "bucketName", "CloudWatchLogs": "logGroup", "KinesisDataFirehose": "deliveryStream"}
+
+
+@dataclasses.dataclass
+class _Firewall(_Resource):
+    policy_arn: str = ""
+    vpc_id: str = ""
+    subnets: dict = dataclasses.field(default_factory=dict)  # subnet id -> availability zone
+    delete_protection: bool = False
+    subnet_change_protection: bool = False
+    policy_change_protection: bool = False
+    logging: list = dataclasses.field(default_factory=list)  # LogDestinationConfigs
+    sync_states: bool = True  # False: FirewallStatus without SyncStates (a firewall still provisioning)
+
+
+class _FirewallsAndLogging:
+    """Firewalls and their logging configuration, served by the fake rather than moto.
+
+    moto 5.2.x has these operations but not their contract: its DescribeFirewall omits the required FirewallId
+    and SyncStates, its UpdateToken is a constant (so no stale-token conflict can be arranged), it defaults the
+    three protections to true (CreateFirewall's documented default is false), it has no Update*Protection or
+    DeleteFirewall, and it stores any UpdateLoggingConfiguration (the API allows one destination change a call).
+    tests/test_fake_networkfirewall.py pins those gaps, so the fake can hand the operations back once moto closes
+    them.
+    """
+
+    def _firewall_operations(self) -> dict:
+        return {
+            "CreateFirewall": self._create_firewall,
+            "DescribeFirewall": self._describe_firewall,
+            "ListFirewalls": self._list_firewalls,
+            "DeleteFirewall": self._delete_firewall,
+            "UpdateFirewallDeleteProtection": self._update_delete_protection,
+            "UpdateSubnetChangeProtection": self._update_subnet_change_protection,
+            "UpdateFirewallPolicyChangeProtection": self._update_policy_change_protection,
+            "DescribeLoggingConfiguration": self._describe_logging_configuration,
+            "UpdateLoggingConfiguration": self._update_logging_configuration,
+        }
+
+    # ----------------------------------------------------------------- arrange
+
+    def put_firewall(self, name: str, policy_arn: str, subnets: dict[str, str], *, vpc_id: str = "vpc-0a1b2c3d",
+                     delete_protection: bool = False, subnet_change_protection: bool = False,
+                     policy_change_protection: bool = False, sync_states: bool = True,
+                     logging: list | None = None, region: str | None = None) -> str:
+        """Create a firewall directly (not recorded in ``calls``); returns its ARN. ``subnets`` maps each subnet
+        id to its availability zone (the zones DescribeFirewall's SyncStates report); ``sync_states=False``
+        describes it without SyncStates; ``logging`` is its LogDestinationConfigs."""
+        self.subnet_zones.update(subnets)
+        params = {"FirewallName": name, "FirewallPolicyArn": policy_arn, "VpcId": vpc_id,
+                  "SubnetMappings": [{"SubnetId": subnet} for subnet in subnets],
+                  "DeleteProtection": delete_protection, "SubnetChangeProtection": subnet_change_protection,
+                  "FirewallPolicyChangeProtection": policy_change_protection}
+        arn = self._arrange("CreateFirewall", params, region)["Firewall"]["FirewallArn"]
+        record = self._firewalls[arn]
+        record.sync_states = sync_states
+        if logging:
+            self._contract.check_shape({"LogDestinationConfigs": logging}, "LoggingConfiguration")
+            _check_log_destinations(logging)
+            record.logging = copy.deepcopy(logging)
+        return arn
+
+    def firewall(self, name_or_arn: str) -> _Firewall:
+        """The stored firewall record (a name means the default region)."""
+        return self._firewalls[name_or_arn if name_or_arn.startswith("arn:")
+                               else self._firewall_arn(self.region, name_or_arn)]
+
+    def bump_firewall_token(self, name_or_arn: str, **changes) -> str:
+        """Act as a concurrent writer of a firewall: apply ``changes`` (record fields, e.g.
+        ``delete_protection=True``) and issue a new UpdateToken (returned)."""
+        with self._lock:
+            record = self.firewall(name_or_arn)
+            for key, value in changes.items():
+                setattr(record, key, value)
+            record.token, record.modified = self._new_uuid(), self._clock()
+            return record.token
+
+    def delete_firewall_now(self, name_or_arn: str) -> None:
+        """Act as another actor deleting the firewall (protection and all)."""
+        with self._lock:
+            record = self._firewalls.pop(self.firewall(name_or_arn).arn)
+            self._release_policy(record)
+
+    # ----------------------------------------------------------------- lookups
+
+    def _firewall_arn(self, region: str, name: str) -> str:
+        return _arn(region, self.account_id, f"firewall/{name}")
+
+    def _find_firewall(self, params: dict, region: str) -> _Firewall:
+        name, arn = params.get("FirewallName"), params.get("FirewallArn")
+        _require_name_or_arn(name, arn)
+        record = self._firewalls.get(arn or self._firewall_arn(region, name))
+        if record is None or record.region != region:
+            raise _not_found(f"Firewall {arn or name} not found")
+        _require_same_resource(record, name)
+        return record
+
+    def _release_policy(self, record: _Firewall) -> None:
+        policy = self._policies.get(record.policy_arn)
+        if policy is not None and policy.associations:
+            policy.associations -= 1
+
+    # ----------------------------------------------------------------- responses
+
+    def _firewall_body(self, record: _Firewall) -> dict:
+        return {
+            "FirewallName": record.name, "FirewallArn": record.arn, "FirewallPolicyArn": record.policy_arn,
+            "VpcId": record.vpc_id, "SubnetMappings": [{"SubnetId": subnet} for subnet in record.subnets],
+            "DeleteProtection": record.delete_protection, "SubnetChangeProtection": record.subnet_change_protection,
+            "FirewallPolicyChangeProtection": record.policy_change_protection, "FirewallId": record.id,
+            "EncryptionConfiguration": record.encryption, **_without_none(Tags=record.tags),
+        }
+
+    def _firewall_status(self, record: _Firewall, status: str = "READY") -> dict:
+        reply = {"Status": status, "ConfigurationSyncStateSummary": "IN_SYNC"}
+        if not record.sync_states:
+            return {**reply, "Status": "PROVISIONING", "ConfigurationSyncStateSummary": "PENDING"}
+        policy = self._policies.get(record.policy_arn)
+        synced = {policy.name: {"SyncStatus": "IN_SYNC", "UpdateToken": policy.token}} if policy else {}
+        # One endpoint per subnet, keyed by its zone (DescribeFirewall, FirewallStatus.SyncStates).
+        reply["SyncStates"] = {
+            zone: {"Attachment": {"SubnetId": subnet, "EndpointId": "vpce-" + hashlib.sha256(subnet.encode()).hexdigest()[:17],
+                                  "Status": "READY"}, "Config": synced}
+            for subnet, zone in record.subnets.items()
+        }
+        return reply
+
+    # ----------------------------------------------------------------- firewalls
+
+    def _create_firewall(self, params: dict, region: str) -> dict:
+        name = params["FirewallName"]
+        arn = self._firewall_arn(region, name)
+        if arn in self._firewalls:
+            raise _invalid(f"A resource with the specified name already exists: {name}")
+        policy = self._policies.get(params["FirewallPolicyArn"])
+        if policy is None or policy.region != region:
+            raise _invalid(f"Firewall policy {params['FirewallPolicyArn']} does not exist")
+        mappings = params.get("SubnetMappings") or []
+        unknown = [m["SubnetId"] for m in mappings if m["SubnetId"] not in self.subnet_zones]
+        if not mappings or unknown or not params.get("VpcId"):
+            raise _invalid(f"A firewall needs a VpcId and subnets of it; unknown subnets: {unknown}")
+        zones = [self.subnet_zones[m["SubnetId"]] for m in mappings]
+        if len(set(zones)) != len(zones):
+            raise _invalid("You can specify at most one subnet for each Availability Zone")
+        record = _Firewall(
+            name=name, arn=arn, id=self._new_uuid(), region=region, token=self._new_uuid(), modified=self._clock(),
+            body=None, description=params.get("Description"), tags=params.get("Tags"),
+            encryption=params.get("EncryptionConfiguration", dict(DEFAULT_ENCRYPTION)),
+            policy_arn=policy.arn, vpc_id=params["VpcId"],
+            subnets={m["SubnetId"]: self.subnet_zones[m["SubnetId"]] for m in mappings},
+            delete_protection=params.get("DeleteProtection", False),
+            subnet_change_protection=params.get("SubnetChangeProtection", False),
+            policy_change_protection=params.get("FirewallPolicyChangeProtection", False),
+        )
+        self._firewalls[arn] = record
+        policy.associations += 1
+        return {"Firewall": self._firewall_body(record), "FirewallStatus": self._firewall_status(record)}
+
+    def _describe_firewall(self, params: dict, region: str) -> dict:
+        record = self._find_firewall(params, region)
+        return {"UpdateToken": record.token, "Firewall": self._firewall_body(record),
+                "FirewallStatus": self._firewall_status(record)}
+
+    def _list_firewalls(self, params: dict, region: str) -> dict:
+        vpcs = params.get("VpcIds")
+        mine = [r for r in self._firewalls.values() if r.region == region and (not vpcs or r.vpc_id in vpcs)]
+        page, more = self._page(mine, params)
+        return {"Firewalls": [{"FirewallName": r.name, "FirewallArn": r.arn} for r in page], **more}
+
+    def _delete_firewall(self, params: dict, region: str) -> dict:
+        record = self._find_firewall(params, region)
+        if record.delete_protection:
+            raise NetworkFirewallError("InvalidOperationException",
+                                       f"Firewall {record.name} has delete protection enabled; disable it first")
+        del self._firewalls[record.arn]
+        self._release_policy(record)
+        return {"Firewall": self._firewall_body(record), "FirewallStatus": self._firewall_status(record, "DELETING")}
+
+    def _update_protection(self, params: dict, region: str, setting: str, attribute: str) -> dict:
+        record = self._find_firewall(params, region)
+        # UpdateToken is optional here; when given it must be current (API reference, UpdateFirewallDeleteProtection).
+        if params.get("UpdateToken") is not None:
+            _require_current_token(record, params["UpdateToken"], "firewall")
+        setattr(record, attribute, params[setting])
+        record.token, record.modified = self._new_uuid(), self._clock()
+        return {"FirewallArn": record.arn, "FirewallName": record.name, setting: params[setting],
+                "UpdateToken": record.token}
+
+    def _update_delete_protection(self, params: dict, region: str) -> dict:
+        return self._update_protection(params, region, "DeleteProtection", "delete_protection")
+
+    def _update_subnet_change_protection(self, params: dict, region: str) -> dict:
+        return self._update_protection(params, region, "SubnetChangeProtection", "subnet_change_protection")
+
+    def _update_policy_change_protection(self, params: dict, region: str) -> dict:
+        return self._update_protection(params, region, "FirewallPolicyChangeProtection", "policy_change_protection")
+
+    # ----------------------------------------------------------------- logging
+
+    def _describe_logging_configuration(self, params: dict, region: str) -> dict:
+        record = self._find_firewall(params, region)
+        return {"FirewallArn": record.arn, "LoggingConfiguration": {"LogDestinationConfigs": record.logging}}
+
+    def _update_logging_configuration(self, params: dict, region: str) -> dict:
+        record = self._find_firewall(params, region)
+        wanted = (params.get("LoggingConfiguration") or {"LogDestinationConfigs": []})["LogDestinationConfigs"]
+        _check_log_destinations(wanted)
+        _check_one_logging_change(record.logging, wanted)
+        record.logging = wanted
+        return {"FirewallArn": record.arn, "FirewallName": record.name,
+                "LoggingConfiguration": {"LogDestinationConfigs": wanted}}
+
+
+def _check_log_destinations(configs: list) -> None:
+    types = [config["LogType"] for config in configs]
+    if len(set(types)) != len(types):
+        raise _invalid(f"A logging configuration holds at most one destination per log type; got {types}")
+    for config in configs:
+        key = LOG_DESTINATION_KEYS[config["LogDestinationType"]]
+        if not config["LogDestination"].get(key):
+            raise _invalid(f"LogDestination for {config['LogDestinationType']} needs {key}")
+
+
+def _check_one_logging_change(current: list, wanted: list) -> None:
+    """UpdateLoggingConfiguration: "You can perform only one of the following actions in any call to
+    UpdateLoggingConfiguration: create a new log destination object, delete a log destination object, change
+    the location for a log destination object" (API reference)."""
+    before = {config["LogType"]: config for config in current}
+    after = {config["LogType"]: config for config in wanted}
+    changed = [log_type for log_type in before.keys() | after.keys() if before.get(log_type) != after.get(log_type)]
+    if len(changed) > 1:
+        raise _invalid(f"You can change only one log destination in a call to UpdateLoggingConfiguration; "
+                       f"this call changes {sorted(changed)}")
+
+
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeNetworkFirewall:
+class FakeNetworkFirewall(_FirewallsAndLogging):
     """In-memory Network Firewall policies and rule groups for one account, any region.
 
     Resources live in the region of the client that created them (ARNs carry it); name
@@ -606,7 +846,10 @@ class FakeNetworkFirewall:
             "UpdateRuleGroup": self._update_rule_group,
             "DeleteRuleGroup": self._delete_rule_group,
             "ListRuleGroups": self._list_rule_groups,
+            **self._firewall_operations(),
         }
+        self._firewalls: dict[str, _Firewall] = {}
+        self.subnet_zones: dict[str, str] = {}  # subnet id -> availability zone, for CreateFirewall
 
     # ----------------------------------------------------------------- activation
 

@@ -1,11 +1,13 @@
 """Run a rendered Automation document in-process, step by step, for tests (moto runs no automations).
 
-Supported actions: aws:executeScript, aws:executeAwsApi, aws:assertAwsResourceProperty, aws:branch; step options
-nextStep, isEnd, isCritical, onFailure (Abort / Continue / step:X) and maxAttempts. Parameters are checked and
-typed as SSM does when an execution starts ({{ }} of a whole string keeps the value's type; inside text it is
-written out). AWS calls use plain ``boto3.client(service, region_name=...)`` with the ambient credentials, so moto
-and botocore-level fakes intercept them; the document's assumeRole is resolved and reported, never assumed.
-While a script runs, the core package exists only as far as the script bundled it, as in the SSM runtime.
+Supported actions: aws:executeScript, aws:executeAwsApi, aws:assertAwsResourceProperty, aws:branch,
+aws:invokeLambdaFunction; step options nextStep, isEnd, isCritical, onFailure (Abort / Continue / step:X) and
+maxAttempts. Parameters are checked and typed as SSM does when an execution starts ({{ }} of a whole string keeps the
+value's type; inside text it is written out). AWS calls use plain ``boto3.client(service, region_name=...)`` with
+the ambient credentials, so moto and botocore-level fakes intercept them; the document's assumeRole is resolved and
+reported, never assumed. A script cannot import the pack's packages, which the SSM runtime does not have. A Lambda
+function runs from its code folder (tests/ssm/lambdas.py): by default the functions templates/perimeter.yaml creates,
+from the artifact perimeter.package builds.
 """
 from __future__ import annotations
 
@@ -17,16 +19,18 @@ import sys
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import boto3
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
-from perimeter.runbooks import BUNDLED_PACKAGES
+from tests.ssm import lambdas
 from tests.ssm.validator import NON_API_INPUTS, REFERENCE_PATTERN
 
 REGION = "us-east-1"
+# What the SSM Python runtime lacks and a script might find in the test process: the pack's own packages.
+PACK_PACKAGES = ("perimeter", "rdklib")
 MAX_STEP_RUNS = 500  # a document that runs more steps than this is looping
 SUCCESS, FAILED = "Success", "Failed"
 STOP = object()  # what next_step returns to end the automation
@@ -72,13 +76,16 @@ class RunResult:
 
 
 def run_document(document: dict, parameters: dict[str, Any] | None = None, *, region: str = REGION,
-                 execution_id: str | None = None) -> RunResult:
-    """Execute the document's mainSteps; raises ParameterError where SSM would refuse to start."""
-    return _Execution(document, parameters or {}, region, execution_id or str(uuid.uuid4())).run()
+                 execution_id: str | None = None,
+                 functions: Mapping[str, lambdas.LambdaFunction] | None = None) -> RunResult:
+    """Execute the document's mainSteps; raises ParameterError where SSM would refuse to start. ``functions``: the
+    Lambda functions by name (default: the account stack's, lambdas.deployed_functions)."""
+    return _Execution(document, parameters or {}, region, execution_id or str(uuid.uuid4()), functions).run()
 
 
 class _Execution:
-    def __init__(self, document: dict, parameters: dict[str, Any], region: str, execution_id: str):
+    def __init__(self, document: dict, parameters: dict[str, Any], region: str, execution_id: str,
+                 functions: Mapping[str, lambdas.LambdaFunction] | None = None):
         unsupported = sorted({step.get("action") for step in document["mainSteps"]} - set(ACTIONS))
         if unsupported:
             raise NotImplementedError(f"the test runner does not run {unsupported}; it runs {sorted(ACTIONS)}")
@@ -88,6 +95,7 @@ class _Execution:
         self.values = resolve_parameters(document.get("parameters") or {}, parameters)
         self.step_outputs: dict[str, dict[str, Any]] = {}
         self.clients: dict[str, Any] = {}
+        self.functions = functions
 
     def run(self) -> RunResult:
         try:
@@ -203,7 +211,7 @@ class _Execution:
         # environment there, as it does here under moto.
         context = {"automation:EXECUTION_ID": self.execution_id}
         namespace: dict[str, Any] = {"__name__": "__ssm_script__"}
-        with core_modules_from_script_only():
+        with pack_packages_unavailable():
             try:
                 exec(compile(inputs["Script"], f"<{step['name']} Script>", "exec"), namespace)
                 handler = namespace.get(resolved["Handler"])
@@ -219,6 +227,30 @@ class _Execution:
         except (TypeError, ValueError) as error:
             raise StepFailure(f"the handler returned a value that is not JSON: {error}") from error
         return self.outputs(step, {"Payload": payload}), None
+
+    def invoke_lambda(self, step: dict) -> tuple[dict, None]:
+        """Invoke the function synchronously. Its predefined outputs are StatusCode, FunctionError (only when the
+        function failed), Payload (the JSON text of its answer); declared outputs select from the same response."""
+        inputs = self.substitute(step["inputs"])
+        if inputs.get("InvocationType", "RequestResponse") != "RequestResponse":
+            raise NotImplementedError("the test runner invokes functions with InvocationType RequestResponse only")
+        # "If you define both InputPayload and Payload for the action, InputPayload takes precedence"
+        # (automation-action-lamb.html).
+        if "InputPayload" in inputs:
+            event = inputs["InputPayload"]
+        else:
+            try:
+                event = json.loads(inputs.get("Payload") or "{}")
+            except ValueError as error:
+                raise StepFailure(f"Payload is not JSON: {error}") from error
+        functions = lambdas.deployed_functions() if self.functions is None else self.functions
+        try:
+            function = lambdas.function_named(functions, inputs["FunctionName"], self.region)
+        except lambdas.FunctionNotFound as error:
+            raise StepFailure(f"lambda.Invoke: ResourceNotFoundException: {error}") from error
+        response = lambdas.invoke(function, event, region=self.region)
+        predefined = {name: response[name] for name in ("StatusCode", "FunctionError", "Payload") if name in response}
+        return {**predefined, **self.outputs(step, response)}, None
 
     def execute_aws_api(self, step: dict) -> tuple[dict, None]:
         return self.outputs(step, self.call_api(self.substitute(step["inputs"]))), None
@@ -269,6 +301,7 @@ ACTIONS: dict[str, Callable[[_Execution, dict], tuple[dict, str | None]]] = {
     "aws:executeAwsApi": _Execution.execute_aws_api,
     "aws:assertAwsResourceProperty": _Execution.assert_property,
     "aws:branch": _Execution.branch,
+    "aws:invokeLambdaFunction": _Execution.invoke_lambda,
 }
 OUTPUT_TYPES: dict[str, Callable[[Any], bool]] = {
     "String": lambda value: isinstance(value, str),
@@ -417,15 +450,15 @@ def _flag(value: Any, default: bool) -> bool:
 
 
 @contextlib.contextmanager
-def core_modules_from_script_only() -> Iterator[None]:
-    """While a script runs, the bundled packages (the core and the rules) exist only as the script bundled them,
-    as in the SSM runtime.
+def pack_packages_unavailable() -> Iterator[None]:
+    """While a script runs, the pack's packages cannot be imported, as in the SSM runtime (a script that needs the
+    rule's code belongs in the rule's remediation function, perimeter.runbooks).
 
-    The test process has the real package imported; it is set aside so that a module the bundle lacks fails to
-    import instead of being found on disk, and put back afterwards.
+    The test process has the real packages imported; they are set aside so that an import fails instead of being
+    found on disk, and put back afterwards.
     """
     def is_core(name: str) -> bool:
-        return name.split(".")[0] in BUNDLED_PACKAGES
+        return name.split(".")[0] in PACK_PACKAGES
 
     saved = {name: module for name, module in sys.modules.items() if is_core(name)}
     for name in saved:
@@ -447,5 +480,6 @@ class _CoreImportBlocker:
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if self.is_core(name):
-            raise ModuleNotFoundError(f"No module named {name!r}: the runbook script did not bundle it", name=name)
+            raise ModuleNotFoundError(f"No module named {name!r}: the aws:executeScript runtime does not have it",
+                                      name=name)
         return None

@@ -3,8 +3,11 @@
 Checks, each reported as a Finding of its own kind:
 - SCHEMA: the JSON schema shipped by the npm package aws-ssm-document-language-service (installed by `make test`
   into build/npm), with an overlay applied here for what it lacks or has outdated: current Python runtimes for
-  aws:executeScript, a working aws:branch condition schema, aws:loop, onCancel, required output fields.
-- AWS_API: Service / Api / parameters of aws:executeAwsApi and the assert/wait actions against botocore's models.
+  aws:executeScript, a working aws:branch condition schema, aws:loop, onCancel, required output fields, the
+  InputPayload input and 300-second timeout of aws:invokeLambdaFunction.
+- AWS_API: Service / Api / parameters of aws:executeAwsApi and the assert/wait actions against botocore's models;
+  the Lambda Invoke parameters of aws:invokeLambdaFunction (FunctionName, Qualifier, InvocationType, LogType,
+  ClientContext, Payload) against botocore's lambda Invoke input shape, patterns and lengths included.
 - HANDLER: each aws:executeScript Handler is a top-level function of its Script taking (events, context).
 - REFERENCE: each {{ X }} names a parameter, an automation variable or an output of an earlier step; document
   outputs name declared step outputs.
@@ -42,6 +45,14 @@ AUTOMATION_VARIABLES = {
     "global:REGION",
 }
 LOOP_OUTPUTS = {"CurrentIteration", "CurrentIteratorValue"}
+# Outputs an action has without declaring them (automation-action-lamb.html, "Output").
+PREDEFINED_OUTPUTS = {"aws:invokeLambdaFunction": {"StatusCode", "FunctionError", "LogResult", "Payload"}}
+# aws:invokeLambdaFunction: "Each aws:invokeLambdaFunction action can run up to a maximum duration of 300 seconds"
+# (automation-action-lamb.html); its inputs besides Lambda's Invoke parameters: InputPayload, "A YAML or JSON object
+# that is passed to the first parameter of the handler" (StringMap).
+INVOKE_LAMBDA = "aws:invokeLambdaFunction"
+INVOKE_MAX_SECONDS = 300
+INVOKE_SSM_INPUTS = {"InputPayload"}
 REFERENCE_PATTERN = re.compile(r"{{\s*([^{}\s]+)\s*}}")
 
 
@@ -110,6 +121,7 @@ def _overlay(package_schema: dict) -> dict:
     by_action["aws:executeScript"] = _when("aws:executeScript", _execute_script_inputs(by_action))
     by_action["aws:branch"] = _when("aws:branch", BRANCH_INPUTS)
     by_action["aws:loop"] = _when("aws:loop", LOOP_INPUTS)
+    by_action[INVOKE_LAMBDA] = _invoke_lambda(by_action)
     step["allOf"] = [by_action[action] for action in sorted(by_action)]
     schema.setdefault("definitions", {})["condition"] = _condition({})
     return schema
@@ -127,6 +139,19 @@ def _execute_script_inputs(by_action: dict) -> dict:
     inputs["additionalProperties"] = False  # catches a ScriptFile left in a document that was not rendered
     inputs["anyOf"] = [{"required": ["Script"]}, {"required": ["Attachment"]}]
     return inputs
+
+
+def _invoke_lambda(by_action: dict) -> dict:
+    """The package's inputs with the documented InputPayload, nothing else, and the action's 300-second limit."""
+    rule = _when(INVOKE_LAMBDA, copy.deepcopy(by_action[INVOKE_LAMBDA]["then"]["properties"]["inputs"]))
+    inputs = rule["then"]["properties"]["inputs"]
+    inputs["properties"]["InputPayload"] = {"type": "object", "description": "Passed to the handler's first parameter."}
+    inputs["properties"]["Payload"] = {"type": "string", "description": "A JSON string (legacy; InputPayload wins)."}
+    inputs["properties"]["ClientContext"] = {"type": "string"}
+    inputs["additionalProperties"] = False
+    rule["then"]["properties"]["timeoutSeconds"] = {"anyOf": [{"type": "integer", "minimum": 1,
+                                                               "maximum": INVOKE_MAX_SECONDS}, TEMPLATE]}
+    return rule
 
 
 CONDITION_REF = {"$ref": "#/definitions/condition"}
@@ -187,7 +212,17 @@ def api_findings(document: dict) -> list[Finding]:
         inputs = step.get("inputs")
         if step.get("action") in API_ACTIONS and isinstance(inputs, dict):
             findings += _api_call_findings(where, inputs)
+        if step.get("action") == INVOKE_LAMBDA and isinstance(inputs, dict):
+            findings += _invoke_findings(where, inputs)
     return findings
+
+
+def _invoke_findings(where: str, inputs: dict) -> list[Finding]:
+    """The step's Lambda Invoke parameters against botocore's model; InputPayload is SSM's own input."""
+    shape = _service_model("lambda").operation_model("Invoke").input_shape
+    parameters = {key: value for key, value in inputs.items() if key not in INVOKE_SSM_INPUTS}
+    return [Finding(AWS_API, f"{where}.inputs{path}", f"lambda.Invoke: {message}")
+            for path, message in _shape_errors(shape, parameters, "", constraints=True)]
 
 
 @functools.lru_cache(maxsize=None)
@@ -219,8 +254,9 @@ PYTHON_TYPES = {"string": str, "boolean": bool, "integer": int, "long": int, "fl
                 "double": (int, float), "timestamp": str, "blob": str}
 
 
-def _shape_errors(shape, value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Unknown or missing members and wrong literal types; values made of {{ }} references are typed at run time."""
+def _shape_errors(shape, value: Any, path: str, constraints: bool = False) -> Iterator[tuple[str, str]]:
+    """Unknown or missing members and wrong literal types; values made of {{ }} references are typed at run time.
+    With ``constraints``, literal strings are also held to the model's length limits and pattern."""
     if isinstance(value, str) and REFERENCE_PATTERN.search(value):
         return
     kind = shape.type_name
@@ -233,25 +269,36 @@ def _shape_errors(shape, value: Any, path: str) -> Iterator[tuple[str, str]]:
         for name in sorted(set(shape.required_members) - set(value)):
             yield path or ".", f"missing required parameter {name!r}"
         for name in sorted(set(value) & set(shape.members)):
-            yield from _shape_errors(shape.members[name], value[name], f"{path}.{name}")
+            yield from _shape_errors(shape.members[name], value[name], f"{path}.{name}", constraints)
     elif kind == "list":
         if not isinstance(value, list):
             yield path, f"expects a list, got {type(value).__name__}"
             return
         for index, item in enumerate(value):
-            yield from _shape_errors(shape.member, item, f"{path}[{index}]")
+            yield from _shape_errors(shape.member, item, f"{path}[{index}]", constraints)
     elif kind == "map":
         if not isinstance(value, dict):
             yield path, f"expects a map, got {type(value).__name__}"
             return
         for key, item in value.items():
-            yield from _shape_errors(shape.value, item, f"{path}.{key}")
+            yield from _shape_errors(shape.value, item, f"{path}.{key}", constraints)
     elif kind in PYTHON_TYPES:
         expected = PYTHON_TYPES[kind]
         if not isinstance(value, expected) or (kind != "boolean" and isinstance(value, bool)):
             yield path, f"expects {kind}, got {type(value).__name__} {value!r}"
         elif getattr(shape, "enum", None) and value not in shape.enum:
             yield path, f"{value!r} is not one of {shape.enum}"
+        elif constraints and kind == "string":
+            yield from _string_constraint_errors(shape, value, path)
+
+
+def _string_constraint_errors(shape, value: str, path: str) -> Iterator[tuple[str, str]]:
+    low, high = shape.metadata.get("min", 0), shape.metadata.get("max", len(value))
+    if not low <= len(value) <= high:
+        yield path, f"{value!r} has {len(value)} characters, outside {low}-{high}"
+    pattern = shape.metadata.get("pattern")
+    if pattern and not re.fullmatch(pattern, value):
+        yield path, f"{value!r} does not match the pattern {pattern}"
 
 
 # --- HANDLER ------------------------------------------------------------------------------------------------
@@ -301,6 +348,7 @@ def reference_findings(document: dict) -> list[Finding]:
             where, name = _step_where(prefix, index, step), step.get("name")
             inputs = step.get("inputs") if isinstance(step.get("inputs"), dict) else {}
             outputs = {output.get("Name") for output in step.get("outputs") or [] if isinstance(output, dict)}
+            outputs |= PREDEFINED_OUTPUTS.get(step.get("action"), set())
             if step.get("action") == "aws:loop":
                 outputs |= LOOP_OUTPUTS
                 outer = {key: value for key, value in inputs.items() if key not in ("Steps", "LoopCondition")}
