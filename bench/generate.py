@@ -1,10 +1,12 @@
-"""Deterministic inputs: security groups, firewall policies and rule groups, in the shapes AWS produces.
+"""Deterministic inputs: security groups, firewalls, firewall policies and rule groups, in the shapes AWS produces.
 
 - ``api_security_group``: one DescribeSecurityGroups entry (PascalCase), what moto serves and Cloud Custodian
   filters;
 - ``security_group_item``: the same group as Config records it (camelCase, ``ipv4Ranges`` objects plus the
   legacy ``ipRanges`` strings, tags as a list inside ``configuration`` and a map outside), as in
   tests/fixtures/items;
+- ``firewall_item``: a Network Firewall firewall as recorded (tests/fixtures/items/netfw-firewall.notification.json),
+  with its sync states, varied over the protection flags and one to three zones;
 - ``firewall_policy_item`` / ``rule_group_item``: Network Firewall items as recorded, varied over the
   shapes the rules read (both / one kind / no references; stateless rules, Suricata text, domain lists,
   5-tuple rules, empty groups, a group recorded without its rules source);
@@ -32,6 +34,7 @@ REGION = "us-east-1"
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 FIREWALL_POLICY = "AWS::NetworkFirewall::FirewallPolicy"
 RULE_GROUP = "AWS::NetworkFirewall::RuleGroup"
+FIREWALL = "AWS::NetworkFirewall::Firewall"
 CAPTURE_TIME = "2026-11-20T10:15:42.123Z"
 STATE_ID = 1763633742123
 MAX_ENTRIES = 50
@@ -155,6 +158,39 @@ class Generator:
 
     # --- Network Firewall ------------------------------------------------------------------------
 
+    def recorded_item(self, resource_type: str, index: int) -> dict:
+        """Item ``index`` of a resource type the pack evaluates, as Config records it."""
+        makers = {SECURITY_GROUP: self.security_group_item, FIREWALL: self.firewall_item,
+                  FIREWALL_POLICY: self.firewall_policy_item, RULE_GROUP: self.rule_group_item}
+        return makers[resource_type](index)
+
+    def firewall_item(self, index: int) -> dict:
+        rng = self.rng("firewall", index)
+        name = f"firewall-{index}"
+        arn = f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:firewall/{name}"
+        vpc_id = _hex_id("vpc", index % 40, 2)
+        zones = [f"{REGION}{letter}" for letter in "abc"[: rng.randint(1, 3)]]
+        subnets = [_hex_id("subnet", index * 3 + number, 4) for number in range(len(zones))]
+        configuration = {
+            "firewall": {
+                "firewallName": name, "firewallArn": arn, "firewallId": _uuid(rng),
+                "firewallPolicyArn": f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:firewall-policy/policy-{index}",
+                "vpcId": vpc_id, "subnetMappings": [{"subnetId": subnet, "ipAddressType": "IPV4"} for subnet in subnets],
+                "deleteProtection": rng.random() < 0.6, "subnetChangeProtection": rng.random() < 0.6,
+                "firewallPolicyChangeProtection": rng.random() < 0.6,
+            },
+            "firewallStatus": {
+                "status": "READY", "configurationSyncStateSummary": "IN_SYNC",
+                "syncStates": {zone: {"attachment": {"subnetId": subnet, "endpointId": _hex_id("vpce", index * 3 + n, 5),
+                                                     "status": "READY"}}
+                               for n, (zone, subnet) in enumerate(zip(zones, subnets))},
+            },
+        }
+        relationships = [{"resourceId": vpc_id, "resourceName": None, "resourceType": "AWS::EC2::VPC",
+                          "name": "Is associated with Vpc"}]
+        return _item(FIREWALL, configuration["firewall"]["firewallId"], name, arn, "Regional", configuration, {},
+                     relationships)
+
     def firewall_policy_item(self, index: int) -> dict:
         rng = self.rng("policy", index)
         name = f"policy-{index}"
@@ -245,13 +281,13 @@ class Generator:
     def snapshot_items(self, count: int) -> Iterator[dict]:
         """``count`` items: about 90% security groups, 5% firewall policies, 5% rule groups, interleaved."""
         for index in range(count):
-            slot = index % 20
-            if slot == 7:
-                yield self.firewall_policy_item(index)
-            elif slot == 15:
-                yield self.rule_group_item(index)
-            else:
-                yield self.security_group_item(index)
+            yield self.recorded_item(snapshot_type(index), index)
+
+
+def snapshot_type(index: int) -> str:
+    """The resource type of a snapshot's item ``index``."""
+    slot = index % 20
+    return FIREWALL_POLICY if slot == 7 else RULE_GROUP if slot == 15 else SECURITY_GROUP
 
 
 def inbound_rules(group: dict) -> int:
