@@ -492,20 +492,21 @@ def test_oversized_item_with_broken_configuration_text_is_a_clear_error(aws, fix
 
 
 @pytest.mark.parametrize("spec", all_rules(), ids=lambda spec: spec.rule_id)
-def test_scheduled_notification_evaluates_nothing_and_flips_nothing(aws, fixture_event, spec):
+def test_scheduled_notification_runs_only_the_exemption_pass_and_flips_nothing(aws, fixture_event, spec):
     event = fixture_event("change-open-range")
     event["invokingEvent"] = json.dumps({"awsAccountId": "123456789012", "notificationCreationTime": "2026-11-20T10:16:03.456Z",
                                          "messageType": "ScheduledNotification", "recordVersion": "1.0"})
 
     assert HANDLERS[spec.rule_id](event, None) == []
-    # rdklib's default would page GetComplianceDetailsByConfigRule and put NOT_APPLICABLE for the rest.
-    assert aws.calls == []
+    # rdklib's default would page GetComplianceDetailsByConfigRule and put NOT_APPLICABLE for the rest; the
+    # exemption pass asks only for the rule's exempt resources (moto's advanced query answers none).
+    assert aws.calls == [("config", "SelectResourceConfig")]
 
 
-def test_no_rule_is_periodic_yet():
-    """When one becomes periodic, it must still never flip change-evaluated resources (see PackRule)."""
+def test_every_rule_is_hybrid_and_never_flips_change_evaluated_resources():
+    """Every rule gets the daily exemption pass (perimeter.exemptions); it must never flip resources (see PackRule)."""
     assert perimeter.rule.PackRule.delete_old_evaluations_on_scheduled_notification is False
-    assert all(not spec.metadata["Parameters"].get("SourcePeriodic") for spec in all_rules())
+    assert all(spec.metadata["Parameters"].get("SourcePeriodic") == "TwentyFour_Hours" for spec in all_rules())
 
 
 # --- cross-account mode (ExecutionRoleName) ---------------------------------------------------------------------

@@ -137,12 +137,13 @@ def test_document_validates_and_declares_the_issue_parameters(document):
     assert validator.validate_document(document) == []
     parameters = document["parameters"]
     assert list(parameters) == ["SecurityGroupId", "AutomationAssumeRole", "MaxPorts", "AuthorizedTcpPorts",
-                                "AuthorizedUdpPorts", "SourceScope", "ReplacementTcpPorts", "ReplacementUdpPorts",
-                                "DryRun"]
+                                "AuthorizedUdpPorts", "SourceScope", "TrustedSources", "MaxExemptionDays",
+                                "ReplacementTcpPorts", "ReplacementUdpPorts", "DryRun"]
     assert parameters["ReplacementTcpPorts"] == {**parameters["ReplacementTcpPorts"], "type": "StringList",
                                                  "default": []}
     assert parameters["DryRun"]["type"] == "Boolean" and parameters["DryRun"]["default"] is False
-    assert document["outputs"] == ["Remediate.Removed", "Remediate.Added"]
+    assert document["outputs"] == ["Remediate.Removed", "Remediate.Added", "Remediate.ExemptUntil",
+                                   "Remediate.Message"]
 
 
 # --- exact revocation ---------------------------------------------------------------------------------------
@@ -260,9 +261,10 @@ def test_with_room_replacements_are_authorized_before_the_range_is_revoked(docum
     interceptor = ClientInterceptor(monkeypatch)
 
     assert remediate(document, net, ReplacementTcpPorts=["443"]).status == SUCCESS
-    # The floor: one rule listing, one authorize, one revoke, one verifying listing.
-    assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules", "AuthorizeSecurityGroupIngress",
-                                             "RevokeSecurityGroupIngress", "DescribeSecurityGroupRules"]
+    # The floor: the group's tags (exempt?), one rule listing, one authorize, one revoke, one verifying listing.
+    assert interceptor.operations("ec2") == ["DescribeTags", "DescribeSecurityGroupRules",
+                                             "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                                             "DescribeSecurityGroupRules"]
 
 
 # --- dry run, idempotence, failures -------------------------------------------------------------------------
@@ -293,7 +295,7 @@ def test_a_second_run_changes_nothing_and_succeeds(document, net, monkeypatch):
 
     assert (second.status, removed(second), added(second)) == (SUCCESS, [], [])
     assert net.rules() == after_first
-    assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules"]
+    assert interceptor.operations("ec2") == ["DescribeTags", "DescribeSecurityGroupRules"]  # tags: exempt?
 
 
 def test_a_deleted_group_fails_clearly(document, net):

@@ -23,6 +23,7 @@ import yaml
 from botocore import xform_name
 
 from perimeter import templates
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.registry import all_rules
 from perimeter.runbooks import core_modules, render_runbook
 from perimeter.templates import (
@@ -104,6 +105,8 @@ def test_rule_parameters_follow_the_conformance_pack_naming(relative):
         inputs = rule["Properties"].get("InputParameters", {})
         for name, default in spec.parameter_defaults.items():
             parameter = f"{logical_id(spec.rule_id)}Param{name[0].upper()}{name[1:]}"
+            if name in PACK_WIDE_PARAMETERS:  # every rule has it: one parameter for the whole pack
+                parameter = f"{name[0].upper()}{name[1:]}"
             assert str(template["Parameters"][parameter]["Default"]) == default
             # Optional parameters: an empty value leaves the parameter out, so the rule's default applies.
             assert inputs[name] == {"Fn::If": [f"{parameter}IsSet", {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
@@ -299,7 +302,8 @@ def declared(spec, key: str) -> set[str]:
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_lambda_actions_declared_are_the_ones_the_rule_calls(spec):
-    assert declared(spec, "LambdaActions") == api_calls([spec.folder / "rule.py"])
+    # Every rule also runs the exemption pass of perimeter/periodic.py, whose actions the registry adds.
+    assert declared(spec, "LambdaActions") == api_calls([spec.folder / "rule.py", ROOT / "perimeter" / "periodic.py"])
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -435,6 +439,8 @@ def test_mapping_of_the_security_group_runbook_is_explicit():
         "AuthorizedTcpPorts": (RULE_VALUE, "authorizedTcpPorts", None),
         "AuthorizedUdpPorts": (RULE_VALUE, "authorizedUdpPorts", None),
         "SourceScope": (RULE_VALUE, "sourceScope", None),
+        "TrustedSources": (RULE_VALUE, "trustedSources", None),
+        "MaxExemptionDays": (RULE_VALUE, "maxExemptionDays", None),
         "ReplacementTcpPorts": (TEMPLATE_VALUE, None, ""),
         "ReplacementUdpPorts": (TEMPLATE_VALUE, None, ""),
         "DryRun": (TEMPLATE_VALUE, None, "true"),

@@ -11,7 +11,8 @@ from perimeter.templates.functions import (
 )
 from perimeter.templates.iam import declared_statements, evaluation_statement
 from perimeter.templates.layout import ACCOUNT_STACK, CODE_PATHS
-from perimeter.templates.naming import NAME_PREFIX, remediation_parameter_name, rule_parameter_name
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
+from perimeter.templates.naming import NAME_PREFIX, input_parameter_name, remediation_parameter_name
 from perimeter.templates.template_parameters import (
     AUTOMATIC, LOG_RETENTION, REMEDIATION_SETTINGS, log_retention_parameter, name_prefix_parameter,
     rule_and_remediation_parameters,
@@ -35,9 +36,12 @@ REFERENCES = References(
 
 def parameter_groups(plans, with_runbooks: bool) -> list[dict]:
     """The console's grouping of the parameters: deployment, then one group per rule, then remediation."""
-    groups = [{"Label": {"default": "Deployment"}, "Parameters": [NAME_PREFIX, CREATE_RULES, LOG_RETENTION]}]
+    groups = [{"Label": {"default": "Deployment"}, "Parameters": [NAME_PREFIX, CREATE_RULES, LOG_RETENTION]},
+              {"Label": {"default": "Every rule"},
+               "Parameters": [input_parameter_name("", name) for name in PACK_WIDE_PARAMETERS]}]
     for plan in plans:
-        names = [rule_parameter_name(plan.logical, name) for name in plan.spec.parameter_defaults]
+        names = [input_parameter_name(plan.logical, name) for name in plan.spec.parameter_defaults
+                 if name not in PACK_WIDE_PARAMETERS]
         names += [remediation_parameter_name(plan.logical, p.name) for p in plan.template_parameters()]
         if names:
             groups.append({"Label": {"default": plan.rule_id}, "Parameters": names})

@@ -2,6 +2,7 @@
 templates create, all ``<NamePrefix><rule id><suffix>`` and within their services' length limits."""
 from __future__ import annotations
 
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.registry import RuleSpec
 from perimeter.templates.cfn import sub
 
@@ -33,6 +34,13 @@ def logical_id(rule_id: str) -> str:
 def rule_parameter_name(logical: str, name: str) -> str:
     """``<RuleLogicalId>Param<Name>``, the conformance pack convention (maxPorts -> ...ParamMaxPorts)."""
     return f"{logical}Param{capitalised(name)}"
+
+
+def input_parameter_name(logical: str, name: str) -> str:
+    """The template parameter a rule parameter's value comes from. A parameter every rule has (maxExemptionDays)
+    is one template parameter for the whole pack (``MaxExemptionDays``): a conformance pack takes at most 60
+    input parameters, so one per rule would not fit. Every other one is the rule's own ``<Logical>Param<Name>``."""
+    return capitalised(name) if name in PACK_WIDE_PARAMETERS else rule_parameter_name(logical, name)
 
 
 def remediation_parameter_name(logical: str, name: str) -> str:

@@ -2,8 +2,9 @@
 the remediation settings; and their plainer conformance pack form."""
 from __future__ import annotations
 
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.templates.naming import (
-    DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, max_prefix_length, remediation_parameter_name, rule_parameter_name,
+    DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, input_parameter_name, max_prefix_length, remediation_parameter_name,
 )
 
 AUTOMATIC = "RemediationAutomatic"
@@ -47,14 +48,23 @@ def log_retention_parameter() -> dict:
 
 
 def rule_parameters(plans) -> dict[str, dict]:
+    """Each rule's own parameters, then once for the pack those every rule has (see input_parameter_name)."""
     parameters = {}
     for plan in plans:
         descriptions = plan.spec.metadata.get("Perimeter", {}).get("ParameterDescriptions", {})
         for name, default in plan.spec.parameter_defaults.items():
-            parameters[rule_parameter_name(plan.logical, name)] = {
+            if name not in PACK_WIDE_PARAMETERS:
+                parameters[input_parameter_name(plan.logical, name)] = {
+                    "Type": "String",
+                    "Default": default,
+                    "Description": f"{plan.rule_id} rule parameter {name}: {descriptions.get(name, '')}".strip()[:4000],
+                }
+    if plans:
+        for name, parameter in PACK_WIDE_PARAMETERS.items():
+            parameters[input_parameter_name("", name)] = {
                 "Type": "String",
-                "Default": default,
-                "Description": f"{plan.rule_id} rule parameter {name}: {descriptions.get(name, '')}".strip()[:4000],
+                "Default": parameter["default"],
+                "Description": f"Every rule's parameter {name}: {parameter['description']}"[:4000],
             }
     return parameters
 

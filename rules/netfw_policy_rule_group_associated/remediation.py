@@ -19,7 +19,8 @@ from perimeter.firewall import (
     DEFAULT_ACTION_ORDER, STATEFUL, STATELESS, STRICT_ORDER, firewall_policy_from_configuration,
     rule_group_from_configuration,
 )
-from perimeter.remediation import boolean_input, client, error_code
+from perimeter.remediation import boolean_input, client, error_code, exemption_refusal
+from perimeter.rules.netfw_policy_rule_group_associated.declaration import DECLARATION
 
 MAX_ATTEMPTS = 5  # UpdateFirewallPolicy tries before giving up on a policy that keeps changing under us
 PRIORITY_STEP = 100  # a new reference goes this far above the highest priority of its list
@@ -42,7 +43,12 @@ def handler(events, context):
     key = _policy_key(nfw, events["FirewallPolicy"].strip())
     for attempt in range(1, MAX_ATTEMPTS + 1):
         described = _describe_policy(nfw, key)
+        # Each read also brings the policy's Tags (FirewallPolicyResponse.Tags): an exempt policy is never changed,
+        # even when tagged while we retry, and checking costs no call of its own.
         policy_arn = described["FirewallPolicyResponse"]["FirewallPolicyArn"]
+        exempt = exemption_refusal(DECLARATION["id"], described["FirewallPolicyResponse"].get("Tags"), events)
+        if exempt:
+            return {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn, "Attempts": attempt, **exempt}
         list_name, reference, new, note = _plan(described, group, group_order, requested)
         result = {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn, "List": list_name,
                   "Reference": reference, "Attempts": attempt}

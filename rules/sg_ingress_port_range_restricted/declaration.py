@@ -50,6 +50,11 @@ DECLARATION = {
             ],
             "default": "any",
             "description": "any (every source counts), public (only CIDRs holding a globally routable address), world (only 0.0.0.0/0 and ::/0)."
+        },
+        "trustedSources": {
+            "type": "list",
+            "default": "",
+            "description": "Comma list of IPv4/IPv6 CIDRs, prefix list ids (pl-...) and security group ids (sg-...) never judged: a CIDR inside a listed CIDR is trusted too. The runbook never touches them."
         }
     },
     "lambdaPermissions": [],
@@ -59,7 +64,8 @@ DECLARATION = {
             {
                 "actions": [
                     "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSecurityGroupRules"
+                    "ec2:DescribeSecurityGroupRules",
+                    "ec2:DescribeTags"
                 ],
                 "resources": [
                     "*"

@@ -13,7 +13,10 @@ from botocore.exceptions import ClientError
 
 from perimeter.parameters import ParameterError
 from perimeter.ports import parse_port
-from perimeter.remediation import InputError, boolean_input, client, error_code, string_list_input
+from perimeter.remediation import (
+    InputError, boolean_input, client, ec2_tags, error_code, exemption_refusal, string_list_input,
+)
+from perimeter.rules.sg_ingress_port_range_restricted.declaration import DECLARATION
 from perimeter.securitygroups import (
     ALL_TRAFFIC, CIDR_IPV4, CIDR_IPV6, PREFIX_LIST, SECURITY_GROUP, Permission, SecurityGroup, ingress_from_rules,
 )
@@ -22,7 +25,8 @@ from perimeter.rules.sg_ingress_port_range_restricted.rule import offending_perm
 PAGE_SIZE = 200  # MaxResults of DescribeSecurityGroupRules (5-1000)
 # Runbook parameter -> the rule parameter it carries, with the same meaning and the same validation.
 RULE_PARAMETERS = {"MaxPorts": "maxPorts", "AuthorizedTcpPorts": "authorizedTcpPorts",
-                   "AuthorizedUdpPorts": "authorizedUdpPorts", "SourceScope": "sourceScope"}
+                   "AuthorizedUdpPorts": "authorizedUdpPorts", "SourceScope": "sourceScope",
+                   "TrustedSources": "trustedSources"}
 REPLACEMENT_PARAMETERS = {"tcp": "ReplacementTcpPorts", "udp": "ReplacementUdpPorts"}
 GROUP_GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
 NO_ROOM = "RulesPerSecurityGroupLimitExceeded"
@@ -33,10 +37,13 @@ AUTHORIZE_SOURCES = {CIDR_IPV4: ("IpRanges", "CidrIp"), CIDR_IPV6: ("Ipv6Ranges"
 
 def handler(events, context):
     group_id = events["SecurityGroupId"]
+    ec2 = client("ec2")
+    exempt = exemption_refusal(DECLARATION["id"], ec2_tags(ec2, group_id), events)
+    if exempt:  # tagged perimeter:exempt:<rule id> with an active exemption: nothing changes
+        return {"Removed": [], "Added": [], **exempt}
     parameters = rule_parameters(events)
     ports = {protocol: port_list(events.get(name), name) for protocol, name in REPLACEMENT_PARAMETERS.items()}
     dry_run = boolean_input(events.get("DryRun", False), "DryRun")
-    ec2 = client("ec2")
 
     group, owners = read_group(ec2, group_id)
     removals = offending_permissions(group, parameters)

@@ -45,6 +45,12 @@ S15 Given a deleted or not-recorded item, eventLeftScope, or another resource ty
     "Resource type AWS::EC2::VPC is not evaluated by this rule"
 S16 Given only the egress permissions open ranges
     Then COMPLIANT: egress is out of scope
+S17 Given trustedSources "203.0.113.0/24,2001:db8::/32,pl-0123456789abcdef0,sg-0123456789abcdef0" and ranges
+    from 203.0.113.128/25, 2001:db8:1::/48, that prefix list and that group
+    Then COMPLIANT: trusted sources are not judged; the same range from 203.0.112.0/23 (wider than the trusted
+    CIDR) or from another group is NON_COMPLIANT naming only the untrusted sources
+S18 Given trustedSources with an entry that is no CIDR, prefix list id or group id (e.g. "10.0.0.0/33", "office")
+    Then the invocation fails with InvalidParametersError naming trustedSources and the entry
 """
 from __future__ import annotations
 
@@ -52,6 +58,7 @@ from dataclasses import dataclass
 
 from perimeter.items import configuration_of
 from perimeter.declarations import declared_values
+from perimeter.exemptions import TrustedSources, parse_trusted_sources
 from perimeter.ports import ALL_PORTS, PortRange, covered_by_one
 from perimeter.securitygroups import (
     ALL_TRAFFIC,
@@ -70,6 +77,7 @@ class Parameters:
     authorized_tcp: tuple[PortRange, ...] = ()
     authorized_udp: tuple[PortRange, ...] = ()
     source_scope: str = "any"
+    trusted: TrustedSources = TrustedSources()
 
 
 def parse_parameters(raw: dict) -> Parameters:
@@ -80,6 +88,7 @@ def parse_parameters(raw: dict) -> Parameters:
         authorized_tcp=values["authorizedTcpPorts"],
         authorized_udp=values["authorizedUdpPorts"],
         source_scope=values["sourceScope"],
+        trusted=parse_trusted_sources(values["trustedSources"]),
     )
 
 
@@ -104,11 +113,12 @@ def _openness(permission: Permission) -> tuple:
 
 
 def offending_permissions(group: SecurityGroup, parameters: Parameters) -> list[Permission]:
-    """The in-scope ingress permissions that open a non-exempt range, most open first."""
+    """The in-scope ingress permissions from untrusted sources that open a non-exempt range, most open first."""
     offenders = [
         permission
         for permission in group.ingress
         if opens_port_range(permission, parameters) and in_scope(permission.source, parameters.source_scope)
+        and not parameters.trusted.covers(permission.source.value)
     ]
     return sorted(offenders, key=_openness)
 
