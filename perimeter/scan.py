@@ -5,11 +5,13 @@ import gzip
 import io
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
 import ijson
 
+from perimeter.exemptions import evaluation_date
 from perimeter.items import ItemError, normalise_item
 from perimeter.registry import RuleSpec
 
@@ -24,6 +26,7 @@ class Finding(NamedTuple):
     resourceId: str
     complianceType: str
     annotation: str
+    exemption: dict | None = None  # {"expires", "reason", "state"} when the item carries the rule's exemption tag
 
 
 def _open_binary(path: Path):
@@ -193,13 +196,15 @@ def _single_item(path: Path) -> Any:
 
 
 def scan(
-    raw_items: Iterable[Any], rules: Iterable[RuleSpec], raw_parameters: dict[str, dict]
+    raw_items: Iterable[Any], rules: Iterable[RuleSpec], raw_parameters: dict[str, dict], as_of: date | None = None
 ) -> Iterator[Finding]:
     """One finding per (rule, item of a resource type the rule evaluates), in input order.
 
-    Parameters are validated before any item is read, so a bad parameter fails fast.
+    Parameters are validated before any item is read, so a bad parameter fails fast. Exemptions are judged at
+    ``as_of`` (default today in UTC, as the Lambda judges them).
     """
     rules = tuple(rules)
+    as_of = as_of or evaluation_date()
     parsed = {spec.rule_id: spec.parse_parameters(raw_parameters.get(spec.rule_id, {})) for spec in rules}
     for index, raw in enumerate(raw_items):
         try:
@@ -209,5 +214,6 @@ def scan(
         for spec in rules:
             if item["resourceType"] not in spec.resource_types:
                 continue
-            verdict = spec.evaluate(item, parsed[spec.rule_id])
-            yield Finding(spec.rule_id, item["resourceType"], item["resourceId"], verdict.compliance, verdict.annotation)
+            verdict, exemption = spec.assess(item, parsed[spec.rule_id], as_of=as_of)
+            yield Finding(spec.rule_id, item["resourceType"], item["resourceId"], verdict.compliance, verdict.annotation,
+                          exemption.as_json() if exemption else None)
