@@ -1,8 +1,11 @@
-"""The ``perimeter`` command. Exit status: 0 nothing non-compliant, 1 findings, 2 bad input or usage."""
+"""The ``perimeter`` command. Exit status: 0 nothing non-compliant, 1 findings (whatever becomes of stdout),
+2 anything that stops the scan (one line on stderr, never a traceback), 130 interrupted."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -10,16 +13,18 @@ import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
 from perimeter.exemptions import ACTIVE, evaluation_date
 from perimeter.items import ItemError
+from perimeter.jsoninput import JSONInputError, read_json_value
 from perimeter.parameters import ParameterError
 from perimeter.registry import all_rules, rule_by_id
 from perimeter.scan import Finding, ScanInputError, read_items, scan
 from perimeter.verdicts import COMPLIANCE_TYPES, NON_COMPLIANT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 class UsageError(Exception):
@@ -67,15 +72,25 @@ def _as_of(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
 
 
+# Config takes at most 1,024 characters of InputParameters per rule (ConfigRule.InputParameters is a
+# StringWithCharLimit1024 in Config's service model; https://docs.aws.amazon.com/config/latest/APIReference/
+# API_ConfigRule.html), so a real parameters file is a few kilobytes; a larger one is a wrong file.
+MAX_PARAMETERS_BYTES = 1 << 20
+
+
 def _read_parameters(path: Path | None) -> dict[str, dict]:
     if path is None:
         return {}
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = read_json_value(path, MAX_PARAMETERS_BYTES)
+    except JSONInputError as error:
+        raise UsageError(f"{path}: {error}") from None
     except FileNotFoundError:
         raise UsageError(f"{path}: no such parameters file") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: invalid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a parameters file") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read: {error.strerror or error}") from None
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
         raise UsageError(f'{path}: expected a JSON object {{rule_id: {{name: "value"}}}}')
     for rule_id in document:
@@ -88,6 +103,25 @@ def _rule(rule_id: str):
         return rule_by_id(rule_id)
     except KeyError as error:
         raise UsageError(error.args[0]) from None
+
+
+def visible(text: str) -> str:
+    """The text with every character a terminal would act on or hide written out as an escape (``\\x1b``).
+
+    What is not printable by ``str.isprintable``: C0 and C1 controls, DEL, format characters such as the
+    bidirectional overrides, separators other than the space, surrogates and unassigned code points. Letters
+    of every script, marks, symbols and emoji stay as they are.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def render_table(findings: list[Finding], rule_ids: Sequence[str], as_of: date | None = None) -> str:
@@ -112,8 +146,8 @@ def render_table(findings: list[Finding], rule_ids: Sequence[str], as_of: date |
         return "\n".join(lines)
     lines.append(f"Non-compliant resources ({len(offenders)}):")
     for finding in offenders:
-        lines.append(f"  {finding.rule}  {finding.resourceType}  {finding.resourceId}")
-        lines.append(f"      {finding.annotation}")
+        lines.append(f"  {finding.rule}  {visible(finding.resourceType)}  {visible(finding.resourceId)}")
+        lines.append(f"      {visible(finding.annotation)}")
     return "\n".join(lines)
 
 
@@ -125,8 +159,8 @@ def _expiring(exempt: list[Finding], as_of: date) -> list[str]:
         return []
     lines = ["", f"Exemptions expiring within {EXPIRING_DAYS} days ({len(ending)}):"]
     for finding in ending:
-        lines.append(f"  {finding.rule}  {finding.resourceType}  {finding.resourceId}  until "
-                     f"{finding.exemption['expires']} ({finding.exemption['reason']})")
+        lines.append(f"  {finding.rule}  {visible(finding.resourceType)}  {visible(finding.resourceId)}  until "
+                     f"{finding.exemption['expires']} ({visible(finding.exemption['reason'])})")
     return lines
 
 
@@ -160,7 +194,7 @@ class Progress:
     def _draw(self) -> None:
         self._drawn = time.monotonic()
         parts = [f"{region} {kind.rsplit('::', 1)[-1]} {count}" for (region, kind), count in self.counts.items()]
-        self.stream.write("\r\033[Kscanning: " + ", ".join(parts))
+        self.stream.write("\r\033[Kscanning: " + visible(", ".join(parts)))
         self.stream.flush()
 
 
@@ -196,10 +230,37 @@ def run_scan(arguments: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         if arguments.format == "json":
             spool.seek(0)
-            shutil.copyfileobj(spool, sys.stdout)
+            _write_out(lambda stdout: shutil.copyfileobj(spool, stdout))
         else:
-            print(render_table(findings, [spec.rule_id for spec in rules], arguments.as_of))
+            table = render_table(findings, [spec.rule_id for spec in rules], arguments.as_of)
+            _write_out(lambda stdout: stdout.write(table + "\n"))
     return EXIT_FINDINGS if non_compliant else EXIT_CLEAN
+
+
+def _write_out(write: Callable[[TextIO], object]) -> None:
+    """Write the report to stdout, flushed. A reader that went away (``| head -1``) is no error: the exit
+    status still says what was found. Any other failure to write (a full disk) is one."""
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    except OSError as error:
+        _discard_stdout()
+        raise UsageError(f"cannot write the output: {error.strerror or error}") from None
+
+
+def _discard_stdout() -> None:
+    """Point stdout's descriptor at /dev/null, so the interpreter's last flush of what is still buffered
+    neither fails nor prints "Exception ignored" (the Python docs' "Note on SIGPIPE" does the same:
+    https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # not a file (replaced, as in tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 def write_json(findings: Iterable[Finding], stream) -> bool:
@@ -222,10 +283,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         arguments = build_parser().parse_args(argv)
         return run_scan(arguments)
     except UsageError as error:
-        print(f"perimeter: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:  # `perimeter scan ... | head` is fine
-        return EXIT_CLEAN
+        return _fail(str(error), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as error:  # a fault of ours; still one line, and never exit 1, which means findings
+        return _fail(f"unexpected {type(error).__name__}: {error} (a bug in perimeter; please report it)", EXIT_USAGE)
+
+
+def _fail(message: str, status: int) -> int:
+    """One line on stderr, control characters made visible (the message may quote the input)."""
+    try:
+        print(f"perimeter: error: {visible(message)}", file=sys.stderr, flush=True)
+    except OSError:  # stderr gone too: the status is all that is left
+        pass
+    return status
 
 
 if __name__ == "__main__":

@@ -39,6 +39,9 @@ class PeriodicListing:
 # its tag key, which is cheap whatever the size of the account, and re-evaluates only those whose exemption state
 # changed since the last pass: expired, or no longer too far ahead, within PASS_LOOKBACK_DAYS (so a failed or late
 # pass is caught up; evaluating a resource twice gives the same result), and those whose tag is invalid.
+EXEMPTION_PASS_FREQUENCY = "TwentyFour_Hours"
+# What the pass calls; neither action supports resource-level permissions (Service Authorization Reference, AWS Config).
+EXEMPTION_PASS_ACTIONS = ("config:BatchGetResourceConfig", "config:SelectResourceConfig")
 PASS_LOOKBACK_DAYS = 3
 BATCH_GET_LIMIT = 100  # BatchGetResourceConfig resourceKeys (API reference: 1-100)
 BATCH_GET_ATTEMPTS = 3  # unprocessedResourceKeys are asked for again this many times in all

@@ -20,16 +20,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from perimeter.declarations import DeclarationError, declared_values, validate
+from perimeter.declaration_schema import DeclarationError, validate
+from perimeter.declarations import declared_values
 from perimeter.exemptions import (
-    EXEMPTION_PASS_ACTIONS, EXEMPTION_PASS_FREQUENCY, MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS, Exemption,
-    apply_exemption, evaluation_date, exemption_of,
+    ACTIVE, EXPIRED, MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS, Exemption, evaluation_date, read_exemption, tag_key,
+    tags_of,
 )
 from perimeter.items import ItemError, configuration_of, describe, not_applicable_reason
 from perimeter.parameters import ParameterError, check_known
-from perimeter.periodic import PeriodicListing, exemption_pass
+from perimeter.periodic import EXEMPTION_PASS_ACTIONS, EXEMPTION_PASS_FREQUENCY, PeriodicListing, exemption_pass
 from perimeter.sources import RULES_PACKAGE
-from perimeter.verdicts import NOT_APPLICABLE, Verdict, fit
+from perimeter.verdicts import COMPLIANT, MAX_ANNOTATION, NON_COMPLIANT, NOT_APPLICABLE, Verdict, fit
 
 LEFT_SCOPE_REASON = "Resource left the scope of this rule"
 CHANGE_TRIGGERS = ("ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification")
@@ -150,8 +151,35 @@ class RuleSpec:
         except ValueError as error:  # model errors (SecurityGroupError, ...) name the field, not the item
             raise ItemError(f"{describe(item)}: {error}") from None
         verdict = Verdict(verdict.compliance, fit(verdict.annotation))
-        exemption = exemption_of(item, self.rule_id, as_of or evaluation_date(), parameters.max_exemption_days)
+        value = tags_of(item).get(tag_key(self.rule_id))
+        exemption = None if value is None else read_exemption(value, as_of or evaluation_date(),
+                                                               parameters.max_exemption_days)
         return Assessment(apply_exemption(verdict, exemption), exemption)
+
+
+def apply_exemption(verdict: Verdict, exemption: Exemption | None) -> Verdict:
+    """The verdict with the rule's exemption applied (perimeter.exemptions), the annotation fitted to Config's limit.
+
+    Active: NON_COMPLIANT becomes COMPLIANT saying what the rule would have said; on a COMPLIANT resource the note
+    says the exemption is not needed. Expired or invalid: the rule's verdict, with a note after its annotation.
+    """
+    if exemption is None or verdict.compliance == NOT_APPLICABLE:
+        return verdict
+    if exemption.state == ACTIVE:
+        until = f"Exempt until {exemption.expires.isoformat()} ({exemption.reason})"
+        if verdict.compliance == NON_COMPLIANT:
+            return Verdict(COMPLIANT, fit(f"{until}: would be NON_COMPLIANT: {verdict.annotation}"))
+        return Verdict(COMPLIANT, _with_note(verdict.annotation, f"{until[0].lower()}{until[1:]}, not needed"))
+    if exemption.state == EXPIRED:
+        return Verdict(verdict.compliance, _with_note(verdict.annotation,
+                                                      f"exemption expired {exemption.expires.isoformat()}"))
+    return Verdict(verdict.compliance, _with_note(verdict.annotation, f"exemption tag ignored: {exemption.problem}"))
+
+
+def _with_note(annotation: str, note: str) -> str:
+    """``annotation; note``, cutting the annotation (not the note) to fit."""
+    note = fit(note, MAX_ANNOTATION // 2)
+    return f"{fit(annotation, MAX_ANNOTATION - len(note) - 2)}; {note}"
 
 
 _PSEUDO_PARAMETERS = {"{partition}": "${AWS::Partition}", "{region}": "${AWS::Region}", "{account}": "${AWS::AccountId}"}
@@ -247,18 +275,27 @@ def load_rule(module_name: str) -> RuleSpec:
     )
 
 
+@lru_cache(maxsize=None)
+def _rule_in_folder(folder: str) -> RuleSpec:
+    return load_rule(f"{RULES_PACKAGE}.{folder}.rule")
+
+
+def _rules_root() -> Path:
+    return Path(importlib.import_module(RULES_PACKAGE).__file__).parent
+
+
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[RuleSpec, ...]:
     """Every rule of the pack, ordered by rule id."""
-    package = importlib.import_module(RULES_PACKAGE)
-    root = Path(package.__file__).parent
-    folders = sorted(path.parent for path in root.glob("*/declaration.py"))
-    specs = [load_rule(f"{RULES_PACKAGE}.{folder.name}.rule") for folder in folders]
-    return tuple(sorted(specs, key=lambda spec: spec.rule_id))
+    folders = sorted(path.parent.name for path in _rules_root().glob("*/declaration.py"))
+    return tuple(sorted((_rule_in_folder(folder) for folder in folders), key=lambda spec: spec.rule_id))
 
 
 def rule_by_id(rule_id: str) -> RuleSpec:
-    for spec in all_rules():
+    """The rule with this id, loading only its own folder: a function's cold start imports one rule, not all."""
+    folder = rule_id.replace("-", "_") if isinstance(rule_id, str) else ""
+    if folder.isidentifier() and (_rules_root() / folder / "declaration.py").is_file():
+        spec = _rule_in_folder(folder)
         if spec.rule_id == rule_id:
             return spec
     known = ", ".join(spec.rule_id for spec in all_rules())

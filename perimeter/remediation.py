@@ -1,34 +1,41 @@
 """Helpers for remediation scripts: the ``aws:executeScript`` handlers of the rules' runbooks.
 
-Bundled into runbook scripts (perimeter.runbooks), so only the standard library, boto3 and botocore:
+Bundled into runbook scripts (perimeter.runbooks), so only the standard library, boto3, botocore and pure core modules:
 - ``client``: a boto3 client in botocore's standard retry mode (throttling and 5xx retried with backoff);
 - ``error_code``: the AWS error code of a ClientError;
 - ``boolean_input`` / ``string_list_input``: read SSM parameters as they reach ``events``. SSM hands a typed value
   when the InputPayload value is a whole ``{{ Parameter }}``, text when it is written inside a longer string, and
   a caller starting the automation by hand may pass text; all of these are accepted, anything else is refused
   with a message naming the parameter;
+- ``rule_parameters``: the rule's own parameters from the runbook parameters named after them, parsed by the rule.
+- ``outcome``: the payload of a script that reports its own failure, so that its outputs exist on failure too.
 - ``exemption_refusal`` / ``ec2_tags``: a runbook reads the resource's tags first and changes nothing on a resource
   that is exempt from its rule (perimeter.exemptions), ending successfully with outputs that say until when.
 """
 from __future__ import annotations
 
 import json
-from typing import Any
+import traceback
+from typing import Any, Callable, Mapping
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from perimeter.declarations import parse_value
 from perimeter.exemptions import (
     ACTIVE, MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS, evaluation_date, read_exemption, tag_key, tags_of,
 )
+from perimeter.parameters import ParameterError
 
 RETRY_CONFIG = Config(retries={"mode": "standard"})
 
 
 class InputError(ValueError):
     """A runbook parameter has a value the script cannot use; the message names the parameter."""
+
+
+class RemediationError(RuntimeError):
+    """The remediation cannot be done or completed; the message says why and what to do."""
 
 
 def client(service: str):
@@ -68,32 +75,61 @@ def string_list_input(value: Any, name: str) -> list[str]:
     return [str(item).strip() for item in value if str(item).strip()]
 
 
+def rule_parameters(events: dict, twins: Mapping[str, str], parse_parameters: Callable[[dict], Any]) -> Any:
+    """The rule's parsed parameters from the runbook parameters that carry them (``twins``: runbook name -> rule name,
+    e.g. ``MaxPorts`` -> ``maxPorts``), parsed by the rule's own ``parse_parameters``: the runbook judges with exactly
+    the rule's settings and semantics. An invalid value fails with the rule's message, naming both parameters."""
+    raw = {rule: str(events[name]) for name, rule in twins.items() if events.get(name) is not None}
+    try:
+        return parse_parameters(raw)
+    except ParameterError as error:
+        message = str(error)
+        for name, rule in twins.items():
+            message = message.replace(f"parameter {rule}:", f"parameter {name} (rule parameter {rule}):")
+        raise InputError(message) from None
+def outcome(outputs: dict, error: BaseException | None) -> dict:
+    """The payload of a script step whose failure a later step of the document raises: ``outputs``, always, plus
+    ``Failed`` and ``Failure`` (empty on success; else why, followed by ``outputs`` as JSON: what the run changed).
+
+    An aws:executeScript step's outputs come from the handler's return value only (the action's Payload output,
+    Systems Manager User Guide, "aws:executeScript - Run a script"): a handler that raises leaves them unset, and
+    nothing would record what it changed before it failed. So the handler returns, and the document fails after.
+    """
+    if error is None:
+        return {**outputs, "Failed": False, "Failure": ""}
+    changes = json.dumps(outputs, sort_keys=True, separators=(",", ":"))
+    return {**outputs, "Failed": True, "Failure": f"{_describe(error)}\nWhat this run changed: {changes}"}
+
+
+def _describe(error: BaseException) -> str:
+    """Our own errors and AWS's by their message; anything else (a fault in the script) with its traceback."""
+    if isinstance(error, (InputError, RemediationError, ClientError)):
+        text = str(error)
+    else:
+        text = "".join(traceback.format_exception(error)).strip()
+    if error.__context__ is not None and not error.__suppress_context__:
+        text += f" (raised while handling: {_describe(error.__context__)})"
+    return text
+
+
 # --- exemptions: runbooks refuse to change an exempt resource (perimeter.exemptions) ---------------------------
-def exemption_refusal(rule_id: str, tags, events: dict, today=None) -> dict | None:
+def exemption_refusal(rule_id: str, tags) -> dict | None:
     """The runbook's outputs when the resource is exempt from ``rule_id`` today (UTC), else None.
 
-    ``tags`` are the resource's tags as its service returns them (``[{"Key", "Value"}]``); the runbook parameter
-    ``MaxExemptionDays`` carries the rule's maxExemptionDays, so an exemption the rule ignores (expired, invalid,
-    too far ahead) does not stop the runbook either.
+    ``tags`` are the resource's tags as its service returns them (``[{"Key", "Value"}]``). A runbook does not know
+    the rule's maxExemptionDays: it honours every well-formed, unexpired exemption that any maxExemptionDays could
+    allow (up to the parameter's maximum), so automation never overrides an exemption someone wrote; the rule still
+    reports one that runs longer than its maxExemptionDays allows (NON_COMPLIANT, "exemption tag ignored").
     """
-    value = tags_of({"resourceType": "", "resourceId": rule_id, "tags": tags or []}).get(tag_key(rule_id))
-    if value is None:
-        return None
-    text = str(events.get("MaxExemptionDays") or "").strip() or PACK_WIDE_PARAMETERS[MAX_EXEMPTION_DAYS]["default"]
-    try:
-        max_days = parse_value(MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS[MAX_EXEMPTION_DAYS], text)
-    except ValueError as error:
-        raise InputError(str(error).replace(f"parameter {MAX_EXEMPTION_DAYS}:",
-                                            f"parameter MaxExemptionDays (rule parameter {MAX_EXEMPTION_DAYS}):")) from None
-    exemption = read_exemption(value, today or evaluation_date(), max_days)
-    if exemption.state != ACTIVE:
+    value = tags_of({"resourceId": rule_id, "tags": tags}).get(tag_key(rule_id))
+    longest = PACK_WIDE_PARAMETERS[MAX_EXEMPTION_DAYS]["maximum"]
+    exemption = value and read_exemption(value, evaluation_date(), longest)
+    if not exemption or exemption.state != ACTIVE:
         return None
     until = exemption.expires.isoformat()
-    return {"Exempt": True, "ExemptUntil": until,
-            "Message": f"Exempt from {rule_id} until {until} ({exemption.reason}): nothing changed"}
+    return {"ExemptUntil": until, "Message": f"Exempt from {rule_id} until {until} ({exemption.reason}): nothing changed"}
 
 
 def ec2_tags(ec2, resource_id: str) -> list[dict]:
-    """The tags of an EC2 resource (security group, network ACL, ...), from DescribeTags."""
-    pages = ec2.get_paginator("describe_tags").paginate(Filters=[{"Name": "resource-id", "Values": [resource_id]}])
-    return [{"Key": tag["Key"], "Value": tag.get("Value", "")} for page in pages for tag in page.get("Tags") or []]
+    """The tags of an EC2 resource (security group, network ACL, ...): at most 50, one DescribeTags page."""
+    return ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource_id]}])["Tags"]

@@ -272,8 +272,7 @@ def test_malformed_oversized_summary(aws, rule_id, change, fragment):
 
 
 @rules
-@pytest.mark.parametrize("value, verdict", [(True, NOT_APPLICABLE), ("true", NOT_APPLICABLE), (False, None),
-                                            ("false", None), ("<absent>", None), (None, None)])
+@pytest.mark.parametrize("value, verdict", [(True, NOT_APPLICABLE), (False, None), ("<absent>", None)])
 def test_event_left_scope_spellings(aws, rule_id, value, verdict):
     expected = HANDLERS[rule_id](event_for(rule_id), None)[0]["ComplianceType"]
     event = event_for(rule_id)
@@ -282,6 +281,13 @@ def test_event_left_scope_spellings(aws, rule_id, value, verdict):
     else:
         event["eventLeftScope"] = value
     assert HANDLERS[rule_id](event, None)[0]["ComplianceType"] == (verdict or expected)
+
+
+@rules
+@pytest.mark.parametrize("value", ["true", "false", None, 1])
+def test_event_left_scope_not_a_boolean_fails_the_invocation(aws, rule_id, value):
+    fails_clearly(rule_id, event_for(rule_id, eventLeftScope=value), "eventLeftScope must be a JSON boolean")
+    assert aws.calls == []
 
 
 # --- items: every field missing, null, of the wrong type or out of range -----------------------------------------
@@ -379,7 +385,7 @@ def first_permission(change):
     (first_permission(lambda p: p.update(fromPort="eighty")), "fromPort 'eighty' is not a number"),
     (first_permission(lambda p: p.update(fromPort="--5")), "fromPort '--5' is not a number"),
     (first_permission(lambda p: p.update(fromPort=True)), "fromPort True is not a number"),
-    (first_permission(lambda p: p.update(fromPort=22.0)), "fromPort 22.0 is not a number"),
+    (first_permission(lambda p: p.update(fromPort=22.5)), "fromPort 22.5 is not a whole number"),
     (first_permission(lambda p: p.pop("ipProtocol")), "ipProtocol None is not a protocol"),
     (first_permission(lambda p: p.update(ipProtocol="256")), "ipProtocol '256' is not a protocol name or number 0-255"),
     (first_permission(lambda p: p.update(ipv4Ranges=[{"cidrIp": ""}])), "ipv4Ranges entry {'cidrIp': ''} has no cidrIp"),
@@ -390,6 +396,8 @@ def first_permission(change):
     (lambda c: c.update(ipPermissions=["tcp"]), "ipPermissions entry 'tcp' is not an object"),
     (lambda c: c.pop("groupId"), "groupId is missing"),
     (lambda c: c.update(groupId=None), "groupId is missing"),
+    (lambda c: c.pop("ipPermissions"), "ipPermissions is missing"),
+    (lambda c: c.update(ipPermissions=None), "ipPermissions is missing"),
 ])
 def test_security_group_fields_that_cannot_be_judged(change, fragment):
     message = judged_error(SG, change)
@@ -397,8 +405,8 @@ def test_security_group_fields_that_cannot_be_judged(change, fragment):
 
 
 @pytest.mark.parametrize("change, parameters, expected", [
-    (lambda c: c.pop("ipPermissions"), None, ("COMPLIANT", "No inbound port range over 1 port(s) open to any source")),
-    (lambda c: c.update(ipPermissions=None), None, ("COMPLIANT", "No inbound port range over 1 port(s) open to any source")),
+    (first_permission(lambda p: p.update(fromPort=22.0)), None,
+     (NON_COMPLIANT, "Inbound port ranges open: tcp 22-65535 from 0.0.0.0/0")),
     (first_permission(lambda p: [p.pop("fromPort"), p.pop("toPort")]), None,
      (NON_COMPLIANT, "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0")),
     (first_permission(lambda p: p.update(fromPort=None, toPort=None, ipProtocol="17")), None,

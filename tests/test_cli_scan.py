@@ -130,15 +130,6 @@ def test_bad_input_is_one_line_and_exit_two(capsys, tmp_path, content, message):
     assert message in err
 
 
-def test_not_gzip_despite_the_name(capsys, tmp_path):
-    path = tmp_path / "snapshot.json.gz"
-    path.write_text("{}")
-
-    status, _, err = run(capsys, "scan", path)
-
-    assert status == 2 and "cannot be read" in err
-
-
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -8,14 +8,12 @@ from datetime import date
 
 import pytest
 
-from perimeter.declarations import DeclarationError
-from perimeter.exemptions import (
-    ACTIVE, EXPIRED, INVALID, Exemption, TrustedSources, apply_exemption, parse_trusted_sources, read_exemption,
-    tags_of,
-)
+from perimeter.declaration_schema import DeclarationError
+from perimeter.cidrs import TrustedSources, parse_trusted_sources
+from perimeter.exemptions import ACTIVE, EXPIRED, INVALID, Exemption, read_exemption, tags_of
 from perimeter.items import ItemError
 from perimeter.parameters import ParameterError
-from perimeter.registry import all_rules, load_rule, rule_by_id
+from perimeter.registry import all_rules, apply_exemption, load_rule, rule_by_id
 from perimeter.templates.packs import MAX_PACK_PARAMETERS
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, Verdict
 from tests.test_templates import RULE_TEMPLATES, load
@@ -44,9 +42,11 @@ def test_the_value_is_a_date_a_space_and_a_reason(value, state, expires, reason)
 
 
 def test_the_scan_object_has_expires_reason_and_state():
-    assert read_exemption("2027-03-31 vendor", AS_OF, 365).as_json() == {
+    from perimeter.scan import _exemption_object
+
+    assert _exemption_object(read_exemption("2027-03-31 vendor", AS_OF, 365)) == {
         "expires": "2027-03-31", "reason": "vendor", "state": "active"}
-    assert read_exemption("2027-02-30 vendor", AS_OF, 365).as_json() == {
+    assert _exemption_object(read_exemption("2027-02-30 vendor", AS_OF, 365)) == {
         "expires": None, "reason": None, "state": "invalid", "problem": "impossible date 2027-02-30"}
 
 
@@ -71,15 +71,19 @@ def test_tags_are_gathered_from_every_shape_config_s_map_winning():
     assert found == {"a": "map", "b": "camel", "c": "pascal", "d": "member", "e": "pascal member"}
 
 
+SHAPE = "must be a map or a list of key/value pairs of text, not holding"
+
+
 @pytest.mark.parametrize("fields, fragment", [
-    ({"tags": "Name=x"}, "AWS::EC2::SecurityGroup sg-1: tags must be a map or a list of key/value pairs, not str"),
-    ({"configuration": {"tags": ["Name"]}}, "configuration.tags holds 'Name', not a key/value pair"),
-    ({"configuration": {"tags": [{"value": "x"}]}}, "configuration.tags holds a tag without a text key"),
-    ({"tags": {"perimeter:exempt:r": 5}}, "tags: tag perimeter:exempt:r has value 5, not text"),
+    ({"tags": "Name=x"}, f"AWS::EC2::SecurityGroup sg-1: tags {SHAPE} 'Name=x'"),
+    ({"configuration": {"tags": ["Name"]}}, f"configuration.tags {SHAPE} 'Name'"),
+    ({"configuration": {"tags": [{"value": "x"}]}}, f"configuration.tags {SHAPE} {{'value': 'x'}}"),
+    ({"tags": {"perimeter:exempt:r": 5}}, f"tags {SHAPE} {{'key': 'perimeter:exempt:r', 'value': 5}}"),
 ])
 def test_unreadable_tags_are_a_clear_item_error(fields, fragment):
-    with pytest.raises(ItemError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ItemError) as raised:
         tags_of(item(**fields))
+    assert fragment in str(raised.value)
 
 
 # --- trusted sources --------------------------------------------------------------------------------------------
@@ -94,7 +98,7 @@ def test_a_cidr_is_trusted_inside_a_trusted_cidr_of_its_own_family():
 
 
 def test_an_invalid_entry_names_the_parameter_and_the_entry():
-    with pytest.raises(ParameterError, match="parameter trustedSources: 'sg-xyz' is not an IPv4/IPv6 CIDR"):
+    with pytest.raises(ParameterError, match="parameter trustedSources: 'sg-xyz' is not a CIDR, pl- or sg- id"):
         parse_trusted_sources(["10.0.0.0/8", "sg-xyz"])
 
 

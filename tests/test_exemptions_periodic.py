@@ -16,8 +16,8 @@ from moto import mock_aws
 
 import perimeter.rule
 from conftest import ACCOUNT_ID, REGION, load_fixture
-from perimeter.exemptions import EXEMPTION_PASS_ACTIONS, tag_key
-from perimeter.periodic import PeriodicListing, exemption_query
+from perimeter.exemptions import tag_key
+from perimeter.periodic import EXEMPTION_PASS_ACTIONS, PeriodicListing, exemption_query
 from perimeter.registry import all_rules, rule_by_id
 from perimeter.rule import RuleInvocationError, lambda_handler_for
 from support import ClientInterceptor, OperationStubber, stub_clients

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYER_OF = (
     ("remediation", ("perimeter.remediation", "perimeter.rules.*.remediation")),
     ("model", ("perimeter", "perimeter.cidrs", "perimeter.ports", "perimeter.protocols", "perimeter.parameters",
-               "perimeter.declarations", "perimeter.items", "perimeter.events", "perimeter.verdicts",
+               "perimeter.declarations", "perimeter.declaration_schema", "perimeter.items", "perimeter.events", "perimeter.verdicts",
                "perimeter.securitygroups", "perimeter.networkacls", "perimeter.firewall", "perimeter.periodic",
                "perimeter.exemptions", "perimeter.registry", "perimeter.sources", "perimeter.rules",
                "perimeter.rules.*")),

@@ -1,4 +1,4 @@
-"""sg-ingress-port-range-restricted: one test group per scenario S1..S18 of the rule's docstring.
+"""sg-ingress-port-range-restricted: one test group per scenario S1..S20 of the rule's docstring.
 
 Every verdict goes through the registry (parse_parameters -> evaluate), as the Lambda and the scan do,
 so unknown parameters and NOT_APPLICABLE are judged by the same path.
@@ -87,9 +87,9 @@ def test_s01_no_inbound_permissions():
     assert judge(sg_item()) == Verdict(COMPLIANT, NONE_OPEN_ANY)
 
 
-def test_s01_ip_permissions_key_absent():
+def test_s01_empty_ip_permissions_list():
     item = sg_item()
-    del item["configuration"]["ipPermissions"]
+    assert item["configuration"]["ipPermissions"] == []
     assert judge(item) == Verdict(COMPLIANT, NONE_OPEN_ANY)
 
 
@@ -235,9 +235,12 @@ def test_s05_all_traffic_with_minus_one_port_fields():
         ("50", None, None),
         ("50", 0, 65535),
         ("47", None, None),
+        ("47", 0, 65535),
+        ("51", -1, -1),
+        (47, 1000, 2000),
     ],
 )
-def test_s06_icmp_and_other_protocols_are_not_port_ranges(protocol, from_port, to_port):
+def test_s06_icmp_and_protocols_without_ports_are_not_port_ranges(protocol, from_port, to_port):
     item = sg_item(perm(protocol, from_port, to_port, ipv4=["0.0.0.0/0"], ipv6=["::/0"]))
     assert judge(item) == Verdict(COMPLIANT, NONE_OPEN_ANY)
 
@@ -375,9 +378,16 @@ def test_s10_udp_list_exempts_udp_by_number():
 
 
 # --- S11 all traffic and the authorized lists -----------------------------------------------------
-def test_s11_all_traffic_exempt_when_both_lists_cover_everything():
+def test_s11_all_traffic_not_exempt_when_both_lists_cover_everything():
+    # All traffic opens every SCTP/DCCP/UDP-Lite port too, and neither list can authorize those.
     verdict = judge(sg_item(world("-1")), authorizedTcpPorts="0-65535", authorizedUdpPorts="0-65535")
-    assert verdict == Verdict(COMPLIANT, NONE_OPEN_ANY)
+    assert verdict == Verdict(NON_COMPLIANT, OPEN + "all traffic from 0.0.0.0/0")
+
+
+def test_s11_the_lists_still_exempt_tcp_and_udp_beside_all_traffic():
+    item = sg_item(world("tcp", 0, 65535), world("udp", 0, 65535), perm("-1", groups=["sg-0abc"]))
+    verdict = judge(item, authorizedTcpPorts="0-65535", authorizedUdpPorts="0-65535")
+    assert verdict == Verdict(NON_COMPLIANT, OPEN + "all traffic from sg-0abc")
 
 
 @pytest.mark.parametrize(
@@ -559,7 +569,7 @@ def test_s15_deleted_item_from_the_change_event(fixture_event):
 
 def test_s15_event_left_scope(fixture_event):
     event = fixture_event("change-open-range")
-    event["eventLeftScope"] = "true"
+    event["eventLeftScope"] = True
     event = normalise_event(event)
     item = invoking_event(event)["configurationItem"]
     verdict = SPEC.evaluate(item, SPEC.parse_parameters({}), left_scope=event["eventLeftScope"])
@@ -611,35 +621,113 @@ def test_s16_egress_does_not_hide_an_ingress_range():
     assert judge(item) == Verdict(NON_COMPLIANT, OPEN + "udp 1000-1001 from 0.0.0.0/0")
 
 
-# --- S17 trustedSources ---------------------------------------------------------------------------
+# --- S17 port-carrying protocols other than tcp/udp: every port ----------------------------------
+@pytest.mark.parametrize(
+    "protocol, from_port, to_port, named",
+    [
+        ("132", 0, 65535, "sctp"),
+        ("132", None, None, "sctp"),
+        ("132", 22, 22, "sctp"),  # EC2 ignores the fields: every SCTP port is open
+        (132, -1, -1, "sctp"),
+        ("33", 5000, 5000, "protocol 33"),
+        ("136", None, None, "protocol 136"),
+    ],
+)
+def test_s17_sctp_dccp_udplite_open_every_port(protocol, from_port, to_port, named):
+    assert judge(sg_item(world(protocol, from_port, to_port))) == Verdict(
+        NON_COMPLIANT, f"{OPEN}{named} all ports from 0.0.0.0/0"
+    )
+
+
+def test_s17_sctp_all_ports_from_the_world_was_compliant():
+    """The issue's reproduction: protocol 132 0-65535 from 0.0.0.0/0."""
+    assert judge(sg_item(world("132", 0, 65535))).compliance == NON_COMPLIANT
+
+
+def test_s17_tcp_and_udp_lists_do_not_cover_sctp():
+    verdict = judge(sg_item(world("132", 0, 65535)), authorizedTcpPorts="0-65535", authorizedUdpPorts="0-65535")
+    assert verdict == Verdict(NON_COMPLIANT, OPEN + "sctp all ports from 0.0.0.0/0")
+
+
+def test_s17_max_ports_covering_every_port_allows_sctp_as_it_allows_tcp_0_65535():
+    item = sg_item(world("132", 0, 65535), world("tcp", 0, 65535))
+    assert judge(item, maxPorts="65536") == Verdict(COMPLIANT, "No inbound port range over 65536 port(s) open to any source")
+
+
+def test_s17_sctp_from_a_private_block_under_public_scope():
+    item = sg_item(perm("132", 0, 65535, ipv4=["10.0.0.0/8"]), perm("33", ipv6=["2600:1f18::/36"]))
+    assert judge(item, sourceScope="public") == Verdict(NON_COMPLIANT, OPEN + "protocol 33 all ports from 2600:1f18::/36")
+
+
+def test_s17_all_traffic_first_then_sctp_beside_tcp_0_65535_in_input_order():
+    item = sg_item(world("132"), world("tcp", 0, 65535), perm("-1", groups=["sg-0abc"]), world("tcp", 80, 81))
+    assert judge(item) == Verdict(
+        NON_COMPLIANT,
+        OPEN + "all traffic from sg-0abc; sctp all ports from 0.0.0.0/0; tcp 0-65535 from 0.0.0.0/0; "
+        "tcp 80-81 from 0.0.0.0/0",
+    )
+
+
+# --- S18 malformed: no ipPermissions, a port that is not a whole number; 22.0 is port 22 -----------
+@pytest.mark.parametrize("absent", ["deleted", "null"])
+def test_s18_configuration_without_ip_permissions_is_malformed(absent):
+    item = sg_item()
+    if absent == "deleted":
+        del item["configuration"]["ipPermissions"]
+    else:
+        item["configuration"]["ipPermissions"] = None
+    with pytest.raises(ItemError) as caught:
+        judge(item)
+    assert str(caught.value) == "AWS::EC2::SecurityGroup sg-0123456789abcdef0: ipPermissions is missing"
+
+
+def test_s18_whole_number_float_ports_are_those_ports():
+    assert judge(sg_item(world("tcp", 22.0, 22.0))) == Verdict(COMPLIANT, NONE_OPEN_ANY)
+    assert judge(sg_item(world("tcp", 0.0, 65535.0))) == Verdict(NON_COMPLIANT, OPEN + "tcp 0-65535 from 0.0.0.0/0")
+
+
+@pytest.mark.parametrize("field", ["fromPort", "toPort"])
+def test_s18_non_integral_port_is_malformed(field):
+    entry = world("tcp", 22, 22)
+    entry[field] = 22.5
+    with pytest.raises(ItemError) as caught:
+        judge(sg_item(entry))
+    assert str(caught.value) == f"AWS::EC2::SecurityGroup sg-0123456789abcdef0: {field} 22.5 is not a whole number"
+
+
+def test_s18_advanced_query_export_item_with_float_ports(fixture_item):
+    item = normalise_item(fixture_item("sg-open-range.select-resource-config"))
+    assert judge(item) == Verdict(NON_COMPLIANT, OPEN + "tcp 0-65535 from 0.0.0.0/0")
+
+
+# --- S19 trustedSources ---------------------------------------------------------------------------
 TRUSTED = "203.0.113.0/24, 2001:db8::/32,pl-0123456789abcdef0,sg-0123456789abcdef0"
 
 
-def test_s17_trusted_sources_are_not_judged():
+def test_s19_trusted_sources_are_not_judged():
     item = sg_item(perm("tcp", 0, 65535, ipv4=["203.0.113.128/25", "203.0.113.0/24"], ipv6=["2001:db8:1::/48"],
                         prefix_lists=["pl-0123456789abcdef0"], groups=["sg-0123456789abcdef0"]))
     assert judge(item, trustedSources=TRUSTED) == Verdict(COMPLIANT, NONE_OPEN_ANY)
     assert judge(item).compliance == NON_COMPLIANT  # the same group without trusted sources
 
 
-def test_s17_a_wider_cidr_or_another_group_is_still_judged():
+def test_s19_a_wider_cidr_or_another_group_is_still_judged():
     item = sg_item(perm("tcp", 0, 65535, ipv4=["203.0.113.0/25", "203.0.112.0/23"],
                         groups=["sg-0123456789abcdef0", "sg-0fedcba9876543210"]))
     assert judge(item, trustedSources=TRUSTED) == Verdict(
         NON_COMPLIANT, f"{OPEN}tcp 0-65535 from 203.0.112.0/23; tcp 0-65535 from sg-0fedcba9876543210")
 
 
-def test_s17_an_ipv4_trusted_cidr_never_covers_ipv6_and_world_is_covered_only_by_world():
+def test_s19_an_ipv4_trusted_cidr_never_covers_ipv6_and_world_is_covered_only_by_world():
     item = sg_item(world("tcp", 0, 65535), perm("tcp", 0, 65535, ipv6=["::/0"]))
     assert judge(item, trustedSources="0.0.0.0/1,128.0.0.0/1").annotation == \
         f"{OPEN}tcp 0-65535 from 0.0.0.0/0; tcp 0-65535 from ::/0"
     assert judge(item, trustedSources="0.0.0.0/0").annotation == f"{OPEN}tcp 0-65535 from ::/0"
 
 
-# --- S18 invalid trustedSources -------------------------------------------------------------------
+# --- S20 invalid trustedSources -------------------------------------------------------------------
 @pytest.mark.parametrize("entry", ["10.0.0.0/33", "office", "10.0.0.1", "pl-xyz", "sg-12", "2001:db8::/129"])
-def test_s18_an_invalid_trusted_source_names_the_parameter_and_entry(entry):
+def test_s20_an_invalid_trusted_source_names_the_parameter_and_entry(entry):
     with pytest.raises(ParameterError) as caught:
         SPEC.parse_parameters({"trustedSources": f"10.0.0.0/8, {entry}"})
-    assert str(caught.value) == (f"parameter trustedSources: '{entry}' is not an IPv4/IPv6 CIDR, a prefix list id "
-                                 f"(pl-...) or a security group id (sg-...)")
+    assert str(caught.value) == (f"parameter trustedSources: '{entry}' is not a CIDR, pl- or sg- id")

@@ -15,7 +15,8 @@ from moto import mock_aws
 
 import perimeter
 from perimeter.runbooks import (
-    MAX_DOCUMENT_BYTES, PACKAGE_ROOT, RunbookError, bundle_script, core_modules, dump_runbook, render_runbook,
+    MAX_DOCUMENT_BYTES, PACKAGE_ROOT, RunbookError, bundle_script, code_only, core_modules, dump_runbook,
+    render_runbook,
 )
 from tests.ssm import validator
 from tests.ssm.runner import FAILED, MISSING, SUCCESS, ParameterError, run_document, select
@@ -91,7 +92,8 @@ def test_render_replaces_script_file_by_the_bundle_in_place():
     assert rendered == source  # nothing else changed
     future_line = "from __future__ import annotations\n"
     assert script.startswith(future_line)  # hoisted: Python accepts it only at the top
-    assert script.endswith((SAMPLE_RULE / "remediation.py").read_text().replace(future_line, ""))
+    # The script as the core modules: docstrings and comments blanked, line numbers kept.
+    assert script.endswith(code_only((SAMPLE_RULE / "remediation.py").read_text().replace(future_line, "")))
     assert "_perimeter_register('perimeter.exposure', False)" in script
     assert "perimeter.unused" not in script
 
@@ -185,6 +187,33 @@ def test_import_cycles_between_core_modules_are_refused(tmp_path):
     script = write(tmp_path / "remediation.py", "import perimeter.a\n")
     with pytest.raises(RunbookError, match="import cycle .*perimeter.a -> perimeter.b -> perimeter.a"):
         bundle_script(script, tmp_path / "core")
+
+
+def test_bundled_core_modules_lose_docstrings_and_comment_lines_but_keep_their_line_numbers():
+    source = textwrap.dedent('''\
+        """Module docstring,
+        two lines."""
+        from __future__ import annotations
+        # a comment line
+        HASH = "# not a comment"  # an inline comment stays
+
+
+        class Only:
+            """Only a docstring: the body needs a statement."""
+
+
+        def documented(value):
+            """One line."""
+            return value, HASH
+    ''')
+    stripped = code_only(source)
+    assert len(stripped.splitlines()) == len(source.splitlines())
+    assert "docstring" not in stripped and "a comment line" not in stripped and "One line" not in stripped
+    assert 'HASH = "# not a comment"\n' in stripped and "inline comment" not in stripped
+    namespace: dict = {}
+    exec(compile(stripped, "<stripped>", "exec"), namespace)
+    assert namespace["documented"](1) == (1, "# not a comment")
+    assert stripped.splitlines()[13] == source.splitlines()[13] == "    return value, HASH"
 
 
 def test_documents_over_the_ssm_size_limit_are_refused(tmp_path):

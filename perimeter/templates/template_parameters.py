@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.templates.naming import (
-    DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, input_parameter_name, max_prefix_length, remediation_parameter_name,
+    ALARM_SUFFIX, DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, input_parameter_name, max_prefix_length,
+    remediation_parameter_name,
 )
 
 AUTOMATIC = "RemediationAutomatic"
 LOG_RETENTION = "LogRetentionInDays"
-CENTRAL_ACCOUNT_ID = "CentralAccountId"
-# The central account, as Fn::Sub text.
-CENTRAL_ACCOUNT = f"${{{CENTRAL_ACCOUNT_ID}}}"
+ALARM_TOPIC = "AlarmTopicArn"
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)
@@ -36,10 +35,17 @@ def name_prefix_parameter(specs) -> dict:
         "AllowedPattern": f"^[A-Za-z0-9-]{{0,{limit}}}$",
         "ConstraintDescription": f"letters, digits and hyphens, at most {limit} characters",
         "Description": ("Prefix of every named resource: Config rules and Lambda functions are named <prefix><rule id>, "
-                        "log groups /aws/lambda/<prefix><rule id>, documents and automation roles <prefix><rule id>"
-                        f"{DOCUMENT_SUFFIX}. Must not start with aws or amazon (SSM document names). "
-                        f"At most {limit} characters."),
+                        f"log groups /aws/lambda/<prefix><rule id>, error alarms <prefix><rule id>{ALARM_SUFFIX}, "
+                        f"documents <prefix><rule id>{DOCUMENT_SUFFIX}, automation roles <prefix><rule id>-<region>. "
+                        f"Must not start with aws or amazon (SSM document names). At most {limit} characters."),
     }
+
+
+def alarm_topic_parameter() -> dict:
+    return {"Type": "String", "Default": "", "AllowedPattern": "^(arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+)?$",
+            "ConstraintDescription": "an SNS topic ARN, or empty",
+            "Description": ("Optional SNS topic (ARN, in this region) that each function's error alarm notifies when "
+                            "an evaluation fails and when it recovers. Empty: the alarms only change state.")}
 
 
 def log_retention_parameter() -> dict:

@@ -39,7 +39,7 @@ DECLARATION = {
         "authorizedUdpPorts": {
             "type": "ports",
             "default": "",
-            "description": "Comma list of ports and ranges. A udp permission wholly inside one listed range is exempt. All traffic (-1) is exempt only when both lists cover 0-65535."
+            "description": "Comma list of ports and ranges. A udp permission wholly inside one listed range is exempt. Neither list covers SCTP, DCCP, UDP-Lite or all traffic (-1)."
         },
         "sourceScope": {
             "type": "choice",
@@ -54,7 +54,7 @@ DECLARATION = {
         "trustedSources": {
             "type": "list",
             "default": "",
-            "description": "Comma list of IPv4/IPv6 CIDRs, prefix list ids (pl-...) and security group ids (sg-...) never judged: a CIDR inside a listed CIDR is trusted too. The runbook never touches them."
+            "description": "CIDRs, pl- and sg- ids never judged nor revoked; a CIDR inside a listed one is trusted."
         }
     },
     "lambdaPermissions": [],
