@@ -7,9 +7,10 @@ from typing import Any, Callable
 import yaml
 
 from perimeter.templates.account import account_stack
-from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES
+from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK
+from perimeter.templates.limits import check_body_size
 from perimeter.templates.organization import org_artifacts, org_member
-from perimeter.templates.packs import account_pack, check_body_size, org_pack
+from perimeter.templates.packs import PackValues, account_pack, org_pack, pack
 from perimeter.templates.plan import plan_pack
 
 HEADER = (
@@ -46,8 +47,8 @@ def _has_trailing_spaces(value: str) -> bool:
 _Dumper.add_representer(str, _represent_str)
 
 
-def dump(template: dict) -> str:
-    return HEADER + yaml.dump(template, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120,
+def dump(template: dict, header: str = HEADER) -> str:
+    return header + yaml.dump(template, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120,
                               default_flow_style=False)
 
 
@@ -55,9 +56,22 @@ def render_all(specs=None) -> dict[str, str]:
     """Every template's text, by its path relative to templates/."""
     plans = plan_pack(specs)
     rendered = {path: dump(build(plans)) for path, build in BUILDERS.items()}
-    for path in PACK_FILES:
-        check_body_size(path, rendered[path])
+    for path, text in rendered.items():
+        check_body_size(path, text)
     return rendered
+
+
+def render_pack(values: PackValues, *, organization: bool = False, source: str | None = None, specs=None) -> str:
+    """``perimeter pack``: the account's (or organization's) pack body with ``values`` written in, checked against
+    the 300 KB a pack may have through TemplateS3Uri."""
+    path = ORG_PACK if organization else ACCOUNT_PACK
+    command = "put-organization-conformance-pack" if organization else "put-conformance-pack"
+    written = f"the values of {source}" if source else "the declared defaults"
+    header = (f"# Rendered by `perimeter pack`: {path} with {written} written in.\n"
+              f"# Deploy it through S3 ({command} --template-s3-uri); see README.md, section Deployment.\n")
+    text = dump(pack(plan_pack(specs), values, organization=organization), header)
+    check_body_size(path, text)
+    return text
 
 
 def is_stale(path: Path, text: str) -> bool:
