@@ -12,9 +12,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
+from perimeter.exemptions import ACTIVE, evaluation_date
 from perimeter.items import ItemError
 from perimeter.jsoninput import JSONInputError, read_json_value
 from perimeter.parameters import ParameterError
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan_parser.add_argument("--rule", action="append", dest="rules", metavar="RULE_ID", help="only this rule (repeatable)")
     scan_parser.add_argument("--parameters", type=Path, metavar="FILE", help='JSON object {rule_id: {name: "value"}}')
     scan_parser.add_argument("--format", choices=("table", "json"), default="table")
+    scan_parser.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD", dest="as_of",
+                             help="judge exemption tags at this date instead of today (UTC)")
     pack_parser = commands.add_parser(
         "pack",
         help="render a conformance pack body with your parameter values written in",
@@ -71,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     pack_parser.add_argument("--organization", action="store_true",
                              help="the organization pack (organization/conformance-pack.yaml), not the account's")
     return parser
+
+
+EXPIRING_DAYS = 30  # the table lists active exemptions that end within this many days
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
 
 
 # Config takes at most 1,024 characters of InputParameters per rule (ConfigRule.InputParameters is a
@@ -130,18 +144,22 @@ def _escape(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def render_table(findings: list[Finding], rule_ids: Sequence[str]) -> str:
+def render_table(findings: list[Finding], rule_ids: Sequence[str], as_of: date | None = None) -> str:
     counts = Counter((finding.rule, finding.complianceType) for finding in findings)
+    exempt = [f for f in findings if (f.exemption or {}).get("state") == ACTIVE]
+    exempt_counts = Counter(finding.rule for finding in exempt)
     width = max(len("Rule"), *(len(rule_id) for rule_id in rule_ids))
-    header = f"{'Rule':<{width}}  {'Compliant':>9}  {'Non-compliant':>13}  {'Not applicable':>14}"
+    header = f"{'Rule':<{width}}  {'Compliant':>9}  {'Non-compliant':>13}  {'Not applicable':>14}  {'Exempt':>6}"
     lines = [header, "-" * len(header)]
     for rule_id in rule_ids:
         compliant, non_compliant, not_applicable = (counts[rule_id, kind] for kind in COMPLIANCE_TYPES)
-        lines.append(f"{rule_id:<{width}}  {compliant:>9}  {non_compliant:>13}  {not_applicable:>14}")
+        lines.append(f"{rule_id:<{width}}  {compliant:>9}  {non_compliant:>13}  {not_applicable:>14}  "
+                     f"{exempt_counts[rule_id]:>6}")
     order = {rule_id: position for position, rule_id in enumerate(rule_ids)}
     offenders = sorted(
         (finding for finding in findings if finding.complianceType == NON_COMPLIANT), key=lambda f: order[f.rule]
     )
+    lines += _expiring(exempt, as_of or evaluation_date())
     lines.append("")
     if not offenders:
         lines.append("No non-compliant resources.")
@@ -151,6 +169,19 @@ def render_table(findings: list[Finding], rule_ids: Sequence[str]) -> str:
         lines.append(f"  {finding.rule}  {visible(finding.resourceType)}  {visible(finding.resourceId)}")
         lines.append(f"      {visible(finding.annotation)}")
     return "\n".join(lines)
+
+
+def _expiring(exempt: list[Finding], as_of: date) -> list[str]:
+    """The active exemptions that end within EXPIRING_DAYS of ``as_of``, soonest first."""
+    last = (as_of + timedelta(days=EXPIRING_DAYS)).isoformat()
+    ending = sorted((f for f in exempt if f.exemption["expires"] <= last), key=lambda f: f.exemption["expires"])
+    if not ending:
+        return []
+    lines = ["", f"Exemptions expiring within {EXPIRING_DAYS} days ({len(ending)}):"]
+    for finding in ending:
+        lines.append(f"  {finding.rule}  {visible(finding.resourceType)}  {visible(finding.resourceId)}  until "
+                     f"{finding.exemption['expires']} ({visible(finding.exemption['reason'])})")
+    return lines
 
 
 class Progress:
@@ -209,7 +240,7 @@ def run_scan(arguments: argparse.Namespace) -> int:
     # once the whole input is judged: bad input still prints nothing but the error.
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         try:
-            findings = scan(_items(arguments, rules), rules, parameters)
+            findings = scan(_items(arguments, rules), rules, parameters, arguments.as_of)
             if arguments.format == "json":
                 non_compliant = write_json(findings, spool)
             else:
@@ -221,7 +252,7 @@ def run_scan(arguments: argparse.Namespace) -> int:
             spool.seek(0)
             _write_out(lambda stdout: shutil.copyfileobj(spool, stdout))
         else:
-            table = render_table(findings, [spec.rule_id for spec in rules])
+            table = render_table(findings, [spec.rule_id for spec in rules], arguments.as_of)
             _write_out(lambda stdout: stdout.write(table + "\n"))
     return EXIT_FINDINGS if non_compliant else EXIT_CLEAN
 
@@ -274,7 +305,10 @@ def write_json(findings: Iterable[Finding], stream) -> bool:
     non_compliant = False
     separator = "[\n  "
     for finding in findings:
-        stream.write(separator + json.dumps(finding._asdict()))
+        record = finding._asdict()
+        if record["exemption"] is None:  # only items carrying the rule's exemption tag have one
+            del record["exemption"]
+        stream.write(separator + json.dumps(record))
         separator = ",\n  "
         non_compliant = non_compliant or finding.complianceType == NON_COMPLIANT
     stream.write("[]\n" if separator == "[\n  " else "\n]\n")

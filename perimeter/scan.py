@@ -1,9 +1,11 @@
 """Offline scan: evaluate configuration items from a file with exactly the code the Lambdas run."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
 
+from perimeter.exemptions import Exemption, evaluation_date
 from perimeter.items import ItemError, describe, normalise_item, not_applicable_reason
 from perimeter.jsoninput import MAX_DEPTH, JSONInputError, JSONReader, nesting_exceeds, open_json_text
 from perimeter.registry import RuleSpec
@@ -19,6 +21,7 @@ class Finding(NamedTuple):
     resourceId: str
     complianceType: str
     annotation: str
+    exemption: dict | None = None  # {"expires", "reason", "state"} when the item carries the rule's exemption tag
 
 
 def read_items(path: Path) -> Iterator[Any]:
@@ -78,17 +81,19 @@ def related_resource_types(spec: RuleSpec) -> tuple[str, ...]:
 
 
 def scan(
-    raw_items: Iterable[Any], rules: Iterable[RuleSpec], raw_parameters: dict[str, dict]
+    raw_items: Iterable[Any], rules: Iterable[RuleSpec], raw_parameters: dict[str, dict], as_of: date | None = None
 ) -> Iterator[Finding]:
     """One finding per (rule, item of a resource type the rule evaluates), in input order.
 
     Parameters are validated before any item is read, so a bad parameter fails fast. An item nested deeper
-    than MAX_DEPTH levels (counting the item itself, its configuration parsed) is malformed. A rule that reads
-    related items (``related_resource_types``) may find them anywhere in the input, before or after the items it
-    judges: its items and the related ones are kept (only those) and judged once the input is read, so their
-    findings come last.
+    than MAX_DEPTH levels (counting the item itself, its configuration parsed) is malformed. Exemptions are judged
+    at ``as_of`` (default today in UTC, as the Lambda judges them). A rule that reads related items
+    (``related_resource_types``) may find them anywhere in the input, before or after the items it judges: its
+    items and the related ones are kept (only those) and judged once the input is read, so their findings come
+    last.
     """
     rules = tuple(rules)
+    as_of = as_of or evaluation_date()
     parsed = {spec.rule_id: spec.parse_parameters(raw_parameters.get(spec.rule_id, {})) for spec in rules}
     related_types = {spec.rule_id: related_resource_types(spec) for spec in rules}
     kept_types = {kind for kinds in related_types.values() for kind in kinds}
@@ -107,17 +112,27 @@ def scan(
             if related_types[spec.rule_id]:
                 deferred.append((spec, item))
                 continue
-            yield _finding(spec, item, parsed[spec.rule_id])
+            yield _finding(spec, item, parsed[spec.rule_id], as_of)
     for spec, item in deferred:
         others = [other for kind in related_types[spec.rule_id] for other in related.get(kind, [])]
         if not_applicable_reason(item, spec.resource_types) is None:
             item = spec.module.relate(item, others)
-        yield _finding(spec, item, parsed[spec.rule_id])
+        yield _finding(spec, item, parsed[spec.rule_id], as_of)
 
 
-def _finding(spec: RuleSpec, item: dict, parameters: Any) -> Finding:
-    verdict = spec.evaluate(item, parameters)
-    return Finding(spec.rule_id, item["resourceType"], item["resourceId"], verdict.compliance, verdict.annotation)
+def _finding(spec: RuleSpec, item: dict, parameters: Any, as_of) -> Finding:
+    verdict, exemption = spec.assess(item, parameters, as_of=as_of)
+    return Finding(spec.rule_id, item["resourceType"], item["resourceId"], verdict.compliance, verdict.annotation,
+                   _exemption_object(exemption) if exemption else None)
+
+
+def _exemption_object(exemption: Exemption) -> dict:
+    """The JSON output's ``exemption``: expires, reason and state, and for an invalid tag the problem."""
+    record = {"expires": exemption.expires.isoformat() if exemption.expires else None, "reason": exemption.reason,
+              "state": exemption.state}
+    if exemption.problem:
+        record["problem"] = exemption.problem
+    return record
 
 
 def _normalised_within_depth(raw: Any) -> dict:

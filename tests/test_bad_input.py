@@ -495,7 +495,7 @@ def test_rule_group_with_no_type_anywhere_is_a_clear_error():
     item = item_of(GROUP)
     change(item)
     with pytest.raises(ItemError, match="rule group type is in neither ruleGroupResponse.type, type, nor the ARN"):
-        spec.evaluate(normalise_item(item), None)
+        spec.evaluate(normalise_item(item), spec.parse_parameters({}))
 
 
 @pytest.mark.parametrize("change, compliance, annotation", [

@@ -48,10 +48,11 @@ def test_table_output_counts_per_rule_then_lists_offenders(capsys):
 
     lines = out.splitlines()
     assert status == 1
-    assert lines[0].split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable"]
+    assert lines[0].split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable", "Exempt"]
     rule_ids = [spec.rule_id for spec in all_rules()]
     rows = {line.split()[0]: line.split()[1:] for line in lines[2:2 + len(rule_ids)]}
-    assert rows == {rule_id: (["1", "3", "0"] if rule_id == RULE_ID else ["0", "0", "0"]) for rule_id in rule_ids}
+    assert rows == {rule_id: (["1", "3", "0", "0"] if rule_id == RULE_ID else ["0", "0", "0", "0"])
+                    for rule_id in rule_ids}
     assert "Non-compliant resources (3):" in lines
     assert f"  {RULE_ID}  AWS::EC2::SecurityGroup  sg-01234567" in lines
     assert "      Inbound port ranges open: tcp 22-3389 from 0.0.0.0/0" in lines

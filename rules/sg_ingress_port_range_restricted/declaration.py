@@ -50,6 +50,11 @@ DECLARATION = {
             ],
             "default": "any",
             "description": "any (every source counts), public (only CIDRs holding a globally routable address), world (only 0.0.0.0/0 and ::/0)."
+        },
+        "trustedSources": {
+            "type": "list",
+            "default": "",
+            "description": "CIDRs, pl- and sg- ids never judged nor revoked; a CIDR inside a listed one is trusted."
         }
     },
     "lambdaPermissions": [],
@@ -59,7 +64,8 @@ DECLARATION = {
             {
                 "actions": [
                     "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSecurityGroupRules"
+                    "ec2:DescribeSecurityGroupRules",
+                    "ec2:DescribeTags"
                 ],
                 "resources": [
                     "*"

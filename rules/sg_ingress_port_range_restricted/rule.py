@@ -56,6 +56,12 @@ S18 Given a configuration without ipPermissions, or a port that is not a whole n
     Then the item is malformed: the invocation fails naming the field
     (e.g. "AWS::EC2::SecurityGroup sg-0abc: ipPermissions is missing"); a whole-number float port (22.0,
     as advanced-query exports write it) is that port
+S19 Given trustedSources "203.0.113.0/24,2001:db8::/32,pl-0123456789abcdef0,sg-0123456789abcdef0" and ranges
+    from 203.0.113.128/25, 2001:db8:1::/48, that prefix list and that group
+    Then COMPLIANT: trusted sources are not judged; the same range from 203.0.112.0/23 (wider than the trusted
+    CIDR) or from another group is NON_COMPLIANT naming only the untrusted sources
+S20 Given trustedSources with an entry that is no CIDR, prefix list id or group id (e.g. "10.0.0.0/33", "office")
+    Then the invocation fails with InvalidParametersError naming trustedSources and the entry
 """
 from __future__ import annotations
 
@@ -63,6 +69,7 @@ from dataclasses import dataclass
 
 from perimeter.items import configuration_of
 from perimeter.declarations import declared_values
+from perimeter.cidrs import TrustedSources, parse_trusted_sources
 from perimeter.ports import PortRange, covered_by_one
 from perimeter.securitygroups import (
     ALL_TRAFFIC,
@@ -81,6 +88,7 @@ class Parameters:
     authorized_tcp: tuple[PortRange, ...] = ()
     authorized_udp: tuple[PortRange, ...] = ()
     source_scope: str = "any"
+    trusted: TrustedSources = TrustedSources()
 
 
 def parse_parameters(raw: dict) -> Parameters:
@@ -91,6 +99,7 @@ def parse_parameters(raw: dict) -> Parameters:
         authorized_tcp=values["authorizedTcpPorts"],
         authorized_udp=values["authorizedUdpPorts"],
         source_scope=values["sourceScope"],
+        trusted=parse_trusted_sources(values["trustedSources"]),
     )
 
 
@@ -113,11 +122,12 @@ def _openness(permission: Permission) -> tuple:
 
 
 def offending_permissions(group: SecurityGroup, parameters: Parameters) -> list[Permission]:
-    """The in-scope ingress permissions that open a non-exempt range, most open first."""
+    """The in-scope ingress permissions from untrusted sources that open a non-exempt range, most open first."""
     offenders = [
         permission
         for permission in group.ingress
         if opens_port_range(permission, parameters) and in_scope(permission.source, parameters.source_scope)
+        and not parameters.trusted.covers(permission.source.value)
     ]
     return sorted(offenders, key=_openness)
 
