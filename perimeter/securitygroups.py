@@ -258,3 +258,26 @@ def in_scope(source: Source, scope: str) -> bool:
 
 def ingress_from_rules(rules: Iterable[dict]) -> tuple[Permission, ...]:
     return tuple(permission_from_rule(rule) for rule in rules if not rule.get("IsEgress"))
+
+
+# --- shared by the security-group rules ---------------------------------------------------------------------------
+
+# How annotations name each sourceScope: "No restricted port open to the world".
+SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
+ICMP_PROTOCOLS = frozenset({"icmp", "icmpv6"})
+TCP_UDP = ("tcp", "udp")  # the protocols whose fromPort/toPort are a port range
+
+
+def is_self_reference(permission: Permission, group_id: str) -> bool:
+    """The source is the group itself (the default group's "all traffic from itself")."""
+    return permission.source.kind == SECURITY_GROUP and permission.source.value == group_id
+
+
+def tcp_udp_reach(permission: Permission) -> dict[str, PortRange]:
+    """The tcp and udp ports a permission opens, by protocol: all traffic opens every port of both; tcp/udp their
+    range; ICMP and every other protocol no tcp or udp port (whatever ports those protocols may carry)."""
+    if permission.protocol == ALL_TRAFFIC:
+        return {"tcp": ALL_PORTS, "udp": ALL_PORTS}
+    if permission.protocol in TCP_UDP:
+        return {permission.protocol: permission.ports}
+    return {}
