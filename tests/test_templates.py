@@ -435,6 +435,7 @@ def test_mapping_of_the_security_group_runbook_is_explicit():
         "AuthorizedTcpPorts": (RULE_VALUE, "authorizedTcpPorts", None),
         "AuthorizedUdpPorts": (RULE_VALUE, "authorizedUdpPorts", None),
         "SourceScope": (RULE_VALUE, "sourceScope", None),
+        "IncludeSelfReferences": (RULE_VALUE, "includeSelfReferences", None),
         "ReplacementTcpPorts": (TEMPLATE_VALUE, None, ""),
         "ReplacementUdpPorts": (TEMPLATE_VALUE, None, ""),
         "DryRun": (TEMPLATE_VALUE, None, "true"),

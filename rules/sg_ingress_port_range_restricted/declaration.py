@@ -50,6 +50,11 @@ DECLARATION = {
             ],
             "default": "any",
             "description": "any (every source counts), public (only CIDRs holding a globally routable address), world (only 0.0.0.0/0 and ::/0)."
+        },
+        "includeSelfReferences": {
+            "type": "boolean",
+            "default": "false",
+            "description": "true to judge rules whose source is the group itself (the default group's all traffic from itself); false leaves them out."
         }
     },
     "lambdaPermissions": [],

@@ -22,7 +22,8 @@ from perimeter.rules.sg_ingress_port_range_restricted.rule import offending_perm
 PAGE_SIZE = 200  # MaxResults of DescribeSecurityGroupRules (5-1000)
 # Runbook parameter -> the rule parameter it carries, with the same meaning and the same validation.
 RULE_PARAMETERS = {"MaxPorts": "maxPorts", "AuthorizedTcpPorts": "authorizedTcpPorts",
-                   "AuthorizedUdpPorts": "authorizedUdpPorts", "SourceScope": "sourceScope"}
+                   "AuthorizedUdpPorts": "authorizedUdpPorts", "SourceScope": "sourceScope",
+                   "IncludeSelfReferences": "includeSelfReferences"}
 REPLACEMENT_PARAMETERS = {"tcp": "ReplacementTcpPorts", "udp": "ReplacementUdpPorts"}
 GROUP_GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
 NO_ROOM = "RulesPerSecurityGroupLimitExceeded"

@@ -45,6 +45,9 @@ S15 Given a deleted or not-recorded item, eventLeftScope, or another resource ty
     "Resource type AWS::EC2::VPC is not evaluated by this rule"
 S16 Given only the egress permissions open ranges
     Then COMPLIANT: egress is out of scope
+S17 Given all traffic from the group itself (the default group's rule) and includeSelfReferences unset or "false"
+    Then that rule is not judged: COMPLIANT; with "true", NON_COMPLIANT "... all traffic from sg-..."
+    (a reference to another group is judged either way)
 """
 from __future__ import annotations
 
@@ -55,9 +58,11 @@ from perimeter.declarations import declared_values
 from perimeter.ports import ALL_PORTS, PortRange, covered_by_one
 from perimeter.securitygroups import (
     ALL_TRAFFIC,
+    SCOPE_WORDS,
     Permission,
     SecurityGroup,
     in_scope,
+    is_self_reference,
     security_group_from_configuration,
 )
 from perimeter.rules.sg_ingress_port_range_restricted.declaration import DECLARATION
@@ -70,6 +75,7 @@ class Parameters:
     authorized_tcp: tuple[PortRange, ...] = ()
     authorized_udp: tuple[PortRange, ...] = ()
     source_scope: str = "any"
+    include_self_references: bool = False
 
 
 def parse_parameters(raw: dict) -> Parameters:
@@ -80,6 +86,7 @@ def parse_parameters(raw: dict) -> Parameters:
         authorized_tcp=values["authorizedTcpPorts"],
         authorized_udp=values["authorizedUdpPorts"],
         source_scope=values["sourceScope"],
+        include_self_references=values["includeSelfReferences"],
     )
 
 
@@ -109,11 +116,9 @@ def offending_permissions(group: SecurityGroup, parameters: Parameters) -> list[
         permission
         for permission in group.ingress
         if opens_port_range(permission, parameters) and in_scope(permission.source, parameters.source_scope)
+        and (parameters.include_self_references or not is_self_reference(permission, group.group_id))
     ]
     return sorted(offenders, key=_openness)
-
-
-_SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
 
 
 def evaluate(item: dict, parameters: Parameters) -> Verdict:
@@ -122,6 +127,6 @@ def evaluate(item: dict, parameters: Parameters) -> Verdict:
     if not offenders:
         return Verdict(
             COMPLIANT,
-            f"No inbound port range over {parameters.max_ports} port(s) open to {_SCOPE_WORDS[parameters.source_scope]}",
+            f"No inbound port range over {parameters.max_ports} port(s) open to {SCOPE_WORDS[parameters.source_scope]}",
         )
     return Verdict(NON_COMPLIANT, summarise("Inbound port ranges open", [p.label() for p in offenders]))
