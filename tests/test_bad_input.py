@@ -35,6 +35,8 @@ ITEMS = {
                                          "sg-legacy-ipranges.notification", "sg-open-range.api"],
     "netfw-policy-rule-group-associated": ["netfw-policy-both.notification", "netfw-policy-stateless-only.pascal",
                                            "netfw-policy-strict-empty.notification"],
+    "sg-ingress-restricted-ports": ["sg-open-range.notification", "sg-mixed-sources.notification",
+                                    "sg-legacy-ipranges.notification"],
     "netfw-rule-group-not-empty": ["netfw-group-stateless-rules.notification", "netfw-group-suricata.notification",
                                    "netfw-group-domain-list.notification", "netfw-group-stateful-5tuple.notification",
                                    "netfw-group-no-rules-source.notification"],

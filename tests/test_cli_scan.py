@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from perimeter.cli import main
+from perimeter.registry import all_rules
 from conftest import FIXTURES
 
 SNAPSHOT = FIXTURES / "items" / "snapshot.json"
@@ -28,7 +29,10 @@ def test_json_output_has_one_object_per_rule_and_item(capsys):
     status, out, err = run(capsys, "scan", SNAPSHOT, "--format", "json")
 
     assert status == 1 and err == ""
-    assert json.loads(out) == [
+    findings = json.loads(out)
+    # Every rule judging security groups reports on each of the four; the seed rule's verdicts in order:
+    assert len(findings) == 4 * sum("AWS::EC2::SecurityGroup" in spec.resource_types for spec in all_rules())
+    assert [finding for finding in findings if finding["rule"] == RULE_ID] == [
         {"rule": RULE_ID, "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-0e1f2a3b4c5d6e7f8",
          "complianceType": "NON_COMPLIANT", "annotation": "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0"},
         {"rule": RULE_ID, "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-0c1d2e3f4a5b6c7d8",
@@ -48,13 +52,14 @@ def test_table_output_counts_per_rule_then_lists_offenders(capsys):
     lines = out.splitlines()
     assert status == 1
     assert lines[0].split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable"]
-    rows = {line.split()[0]: line.split()[1:] for line in lines[2:5]}
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:2 + len(all_rules())]}
     assert rows == {
         "netfw-policy-rule-group-associated": ["0", "0", "0"],
         "netfw-rule-group-not-empty": ["0", "0", "0"],
         RULE_ID: ["1", "3", "0"],
+        "sg-ingress-restricted-ports": ["2", "2", "0"],
     }
-    assert "Non-compliant resources (3):" in lines
+    assert "Non-compliant resources (5):" in lines
     assert f"  {RULE_ID}  AWS::EC2::SecurityGroup  sg-01234567" in lines
     assert "      Inbound port ranges open: tcp 22-3389 from 0.0.0.0/0" in lines
 
@@ -74,7 +79,7 @@ def test_array_of_api_shaped_items_and_gzip(capsys, tmp_path, fixture_item):
     with gzip.open(path, "wt") as stream:
         json.dump([fixture_item("sg-open-range.api"), fixture_item("sg-deleted.notification")], stream)
 
-    status, out, _ = run(capsys, "scan", path, "--format", "json")
+    status, out, _ = run(capsys, "scan", path, "--format", "json", "--rule", RULE_ID)
 
     assert status == 1
     assert [(f["resourceId"], f["complianceType"]) for f in json.loads(out)] == [
@@ -143,8 +148,8 @@ def test_not_gzip_despite_the_name(capsys, tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["scan", SNAPSHOT, "--rule", "no-such-rule"], "unknown rule 'no-such-rule'; known rules: netfw-policy-rule-group-associated, netfw-rule-group-not-empty, "
-         f"{RULE_ID}"),
+        (["scan", SNAPSHOT, "--rule", "no-such-rule"], "unknown rule 'no-such-rule'; known rules: "
+         + ", ".join(spec.rule_id for spec in all_rules())),
         (["scan", SNAPSHOT, "--format", "xml"], "invalid choice: 'xml'"),
         (["scan"], "the following arguments are required: path"),
         ([], "the following arguments are required: command"),

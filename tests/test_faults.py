@@ -36,12 +36,14 @@ HANDLERS = {
     "sg-ingress-port-range-restricted": sg_handler,
     "netfw-policy-rule-group-associated": policy_handler,
     "netfw-rule-group-not-empty": group_handler,
+    "sg-ingress-restricted-ports": rule_handler("sg-ingress-restricted-ports"),
 }
 # One recorded item per rule, the one the oversized tests convert to the API shape.
 RULE_ITEMS = {
     "sg-ingress-port-range-restricted": "sg-open-range.notification",
     "netfw-policy-rule-group-associated": "netfw-policy-stateless-only.notification",
     "netfw-rule-group-not-empty": "netfw-group-suricata.notification",
+    "sg-ingress-restricted-ports": "sg-open-range.notification",
 }
 
 
