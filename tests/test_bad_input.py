@@ -37,6 +37,8 @@ ITEMS = {
                                            "netfw-policy-strict-empty.notification"],
     "sg-ingress-restricted-ports": ["sg-open-range.notification", "sg-mixed-sources.notification",
                                     "sg-legacy-ipranges.notification"],
+    "sg-ingress-authorized-ports-only": ["sg-open-range.notification", "sg-mixed-sources.notification",
+                                         "sg-compliant.notification"],
     "netfw-rule-group-not-empty": ["netfw-group-stateless-rules.notification", "netfw-group-suricata.notification",
                                    "netfw-group-domain-list.notification", "netfw-group-stateful-5tuple.notification",
                                    "netfw-group-no-rules-source.notification"],

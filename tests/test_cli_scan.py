@@ -56,10 +56,11 @@ def test_table_output_counts_per_rule_then_lists_offenders(capsys):
     assert rows == {
         "netfw-policy-rule-group-associated": ["0", "0", "0"],
         "netfw-rule-group-not-empty": ["0", "0", "0"],
+        "sg-ingress-authorized-ports-only": ["2", "2", "0"],
         RULE_ID: ["1", "3", "0"],
         "sg-ingress-restricted-ports": ["2", "2", "0"],
     }
-    assert "Non-compliant resources (5):" in lines
+    assert "Non-compliant resources (7):" in lines
     assert f"  {RULE_ID}  AWS::EC2::SecurityGroup  sg-01234567" in lines
     assert "      Inbound port ranges open: tcp 22-3389 from 0.0.0.0/0" in lines
 

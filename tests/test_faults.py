@@ -37,6 +37,7 @@ HANDLERS = {
     "netfw-policy-rule-group-associated": policy_handler,
     "netfw-rule-group-not-empty": group_handler,
     "sg-ingress-restricted-ports": rule_handler("sg-ingress-restricted-ports"),
+    "sg-ingress-authorized-ports-only": rule_handler("sg-ingress-authorized-ports-only"),
 }
 # One recorded item per rule, the one the oversized tests convert to the API shape.
 RULE_ITEMS = {
@@ -44,6 +45,7 @@ RULE_ITEMS = {
     "netfw-policy-rule-group-associated": "netfw-policy-stateless-only.notification",
     "netfw-rule-group-not-empty": "netfw-group-suricata.notification",
     "sg-ingress-restricted-ports": "sg-open-range.notification",
+    "sg-ingress-authorized-ports-only": "sg-open-range.notification",
 }
 
 
