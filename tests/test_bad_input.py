@@ -39,6 +39,7 @@ ITEMS = {
                                     "sg-legacy-ipranges.notification"],
     "sg-ingress-authorized-ports-only": ["sg-open-range.notification", "sg-mixed-sources.notification",
                                          "sg-compliant.notification"],
+    "sg-default-closed": ["sg-default.notification", "sg-mixed-sources.notification"],
     "netfw-rule-group-not-empty": ["netfw-group-stateless-rules.notification", "netfw-group-suricata.notification",
                                    "netfw-group-domain-list.notification", "netfw-group-stateful-5tuple.notification",
                                    "netfw-group-no-rules-source.notification"],

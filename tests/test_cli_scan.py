@@ -56,6 +56,7 @@ def test_table_output_counts_per_rule_then_lists_offenders(capsys):
     assert rows == {
         "netfw-policy-rule-group-associated": ["0", "0", "0"],
         "netfw-rule-group-not-empty": ["0", "0", "0"],
+        "sg-default-closed": ["0", "0", "4"],
         "sg-ingress-authorized-ports-only": ["2", "2", "0"],
         RULE_ID: ["1", "3", "0"],
         "sg-ingress-restricted-ports": ["2", "2", "0"],

@@ -38,6 +38,7 @@ HANDLERS = {
     "netfw-rule-group-not-empty": group_handler,
     "sg-ingress-restricted-ports": rule_handler("sg-ingress-restricted-ports"),
     "sg-ingress-authorized-ports-only": rule_handler("sg-ingress-authorized-ports-only"),
+    "sg-default-closed": rule_handler("sg-default-closed"),
 }
 # One recorded item per rule, the one the oversized tests convert to the API shape.
 RULE_ITEMS = {
@@ -46,6 +47,7 @@ RULE_ITEMS = {
     "netfw-rule-group-not-empty": "netfw-group-suricata.notification",
     "sg-ingress-restricted-ports": "sg-open-range.notification",
     "sg-ingress-authorized-ports-only": "sg-open-range.notification",
+    "sg-default-closed": "sg-default.notification",
 }
 
 

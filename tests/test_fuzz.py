@@ -105,7 +105,8 @@ permission = st.tuples(spelled(required=("ipProtocol", "ipv4Ranges"), fields={"i
 permissions = either(rarely(st.lists(either(permission), min_size=1, max_size=5), st.just([])))
 
 SECURITY_GROUP = spelled(required=("groupId", "ipPermissions"), fields={
-    "groupId": either(rarely(st.just("sg-0e1f2a3b4c5d6e7f8"), st.just(""))), "groupName": either(st.text(max_size=10)),
+    "groupId": either(rarely(st.just("sg-0e1f2a3b4c5d6e7f8"), st.just(""))),
+    "groupName": either(st.sampled_from(["default", "web"]) | st.text(max_size=10)),
     "vpcId": either(st.just("vpc-1")), "ownerId": either(st.just("123456789012")),
     "ipPermissions": permissions, "ipPermissionsEgress": permissions,
 })

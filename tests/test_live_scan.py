@@ -280,7 +280,8 @@ def test_live_verdicts_equal_the_snapshot_scan_of_the_same_items(account, scanne
         assert {("AWS::EC2::SecurityGroup", "NON_COMPLIANT"), ("AWS::EC2::SecurityGroup", "COMPLIANT"),
                 ("AWS::NetworkFirewall::FirewallPolicy", "NON_COMPLIANT"),
                 ("AWS::NetworkFirewall::FirewallPolicy", "COMPLIANT"),
-                ("AWS::NetworkFirewall::RuleGroup", "NON_COMPLIANT"), ("AWS::NetworkFirewall::RuleGroup", "COMPLIANT")} == verdicts
+                ("AWS::NetworkFirewall::RuleGroup", "NON_COMPLIANT"), ("AWS::NetworkFirewall::RuleGroup", "COMPLIANT"),
+                ("AWS::EC2::SecurityGroup", "NOT_APPLICABLE")} == verdicts  # sg-default-closed: groups not named default
 
 
 # --- progress ------------------------------------------------------------------------------------------------
