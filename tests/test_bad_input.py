@@ -40,6 +40,7 @@ ITEMS = {
     "sg-ingress-authorized-ports-only": ["sg-open-range.notification", "sg-mixed-sources.notification",
                                          "sg-compliant.notification"],
     "sg-default-closed": ["sg-default.notification", "sg-mixed-sources.notification"],
+    "nacl-ingress-admin-ports-restricted": ["nacl-ssh-open.notification", "nacl-ssh-shadowed.notification"],
     "netfw-rule-group-not-empty": ["netfw-group-stateless-rules.notification", "netfw-group-suricata.notification",
                                    "netfw-group-domain-list.notification", "netfw-group-stateful-5tuple.notification",
                                    "netfw-group-no-rules-source.notification"],

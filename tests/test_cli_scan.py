@@ -54,6 +54,7 @@ def test_table_output_counts_per_rule_then_lists_offenders(capsys):
     assert lines[0].split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable"]
     rows = {line.split()[0]: line.split()[1:] for line in lines[2:2 + len(all_rules())]}
     assert rows == {
+        "nacl-ingress-admin-ports-restricted": ["0", "0", "0"],
         "netfw-policy-rule-group-associated": ["0", "0", "0"],
         "netfw-rule-group-not-empty": ["0", "0", "0"],
         "sg-default-closed": ["0", "0", "4"],

@@ -39,6 +39,7 @@ HANDLERS = {
     "sg-ingress-restricted-ports": rule_handler("sg-ingress-restricted-ports"),
     "sg-ingress-authorized-ports-only": rule_handler("sg-ingress-authorized-ports-only"),
     "sg-default-closed": rule_handler("sg-default-closed"),
+    "nacl-ingress-admin-ports-restricted": rule_handler("nacl-ingress-admin-ports-restricted"),
 }
 # One recorded item per rule, the one the oversized tests convert to the API shape.
 RULE_ITEMS = {
@@ -48,6 +49,7 @@ RULE_ITEMS = {
     "sg-ingress-restricted-ports": "sg-open-range.notification",
     "sg-ingress-authorized-ports-only": "sg-open-range.notification",
     "sg-default-closed": "sg-default.notification",
+    "nacl-ingress-admin-ports-restricted": "nacl-ssh-open.notification",
 }
 
 
