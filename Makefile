@@ -61,7 +61,8 @@ clean:
 # --- Deployment artifacts (issue 5) ---------------------------------------------------------------------------
 .PHONY: package templates deploy
 
-# The one Lambda zip of the pack (core + rules + rdklib; boto3 comes from the runtime), byte-identical per tree.
+# The one Lambda zip of the pack: the import closure of the functions' handlers, from the files git tracks, plus
+# rdklib (boto3 comes from the runtime); byte-identical per tree.
 package: $(STAMP)
 	$(PY) -m perimeter.package --output build/perimeter-lambda.zip
 
@@ -88,6 +89,20 @@ AWSCLI_VENV := build/awscli-venv
 AWSCLI_STAMP := $(AWSCLI_VENV)/.stamp-$(AWSCLI_VERSION)
 $(AWSCLI_STAMP):
 	$(call tool_venv,$(AWSCLI_VENV),awscli==$(AWSCLI_VERSION))
+
+.PHONY: publish
+# make publish ARTIFACT_BUCKET_PREFIX=prefix REGIONS="us-east-1 eu-west-1"
+# Uploads the zip to each region's organization artifact bucket (<prefix>-<region>, organization/artifacts.yaml) under
+# a key named after its content, and prints the key: the member StackSet's ArtifactKey. A new build gets a new key,
+# so updating the StackSet with it replaces the functions' code.
+publish: package $(AWSCLI_STAMP)
+	@if [ -z "$(ARTIFACT_BUCKET_PREFIX)" ] || [ -z "$(REGIONS)" ]; then \
+	  echo "usage: make publish ARTIFACT_BUCKET_PREFIX=prefix REGIONS='us-east-1 eu-west-1'" >&2; exit 2; fi
+	@key=perimeter-lambda-$$(sha256sum build/perimeter-lambda.zip | cut -c1-16).zip; \
+	for region in $(REGIONS); do \
+	  $(AWSCLI_VENV)/bin/aws s3 cp build/perimeter-lambda.zip s3://$(ARTIFACT_BUCKET_PREFIX)-$$region/$$key \
+	    --region $$region --only-show-errors || exit 1; \
+	done; echo "ArtifactKey=$$key"
 
 deploy: package $(AWSCLI_STAMP)
 	@if [ -z "$(STACK)" ] || [ -z "$(BUCKET)" ]; then \

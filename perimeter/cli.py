@@ -1,23 +1,29 @@
-"""The ``perimeter`` command. Exit status: 0 nothing non-compliant, 1 findings, 2 bad input or usage."""
+"""The ``perimeter`` command. Exit status: 0 nothing non-compliant (``pack``: the body was written), 1 findings
+(whatever becomes of stdout), 2 anything that stops the scan or the pack (one line on stderr, never a traceback),
+130 interrupted."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
 from perimeter.items import ItemError
+from perimeter.jsoninput import JSONInputError, read_json_value
 from perimeter.parameters import ParameterError
 from perimeter.registry import all_rules, rule_by_id
 from perimeter.scan import Finding, ScanInputError, read_items, scan
 from perimeter.verdicts import COMPLIANCE_TYPES, NON_COMPLIANT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 class UsageError(Exception):
@@ -50,18 +56,47 @@ def build_parser() -> argparse.ArgumentParser:
     scan_parser.add_argument("--rule", action="append", dest="rules", metavar="RULE_ID", help="only this rule (repeatable)")
     scan_parser.add_argument("--parameters", type=Path, metavar="FILE", help='JSON object {rule_id: {name: "value"}}')
     scan_parser.add_argument("--format", choices=("table", "json"), default="table")
+    pack_parser = commands.add_parser(
+        "pack",
+        help="render a conformance pack body with your parameter values written in",
+        description="Render the conformance pack body (YAML, on stdout) with the values of FILE written in; the pack "
+        "keeps as input parameters only NamePrefix, RemediationAutomatic and each rule's RemediationDryRun. Without "
+        "--parameters: the default pack, as templates/ holds it.",
+    )
+    pack_parser.add_argument(
+        "--parameters", type=Path, metavar="FILE",
+        help='JSON object {"rule-id": {"ruleParameter": "value", "RunbookParameter": "value"}, '
+        '"PackWideParameter": "value"}',
+    )
+    pack_parser.add_argument("--organization", action="store_true",
+                             help="the organization pack (organization/conformance-pack.yaml), not the account's")
     return parser
+
+
+# Config takes at most 1,024 characters of InputParameters per rule (ConfigRule.InputParameters is a
+# StringWithCharLimit1024 in Config's service model; https://docs.aws.amazon.com/config/latest/APIReference/
+# API_ConfigRule.html), so a real parameters file is a few kilobytes; a larger one is a wrong file.
+MAX_PARAMETERS_BYTES = 1 << 20
+
+
+def _read_parameters_file(path: Path):
+    """The JSON value of a parameters file; UsageError naming the file."""
+    try:
+        return read_json_value(path, MAX_PARAMETERS_BYTES)
+    except JSONInputError as error:
+        raise UsageError(f"{path}: {error}") from None
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such parameters file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a parameters file") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read: {error.strerror or error}") from None
 
 
 def _read_parameters(path: Path | None) -> dict[str, dict]:
     if path is None:
         return {}
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such parameters file") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path}: invalid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    document = _read_parameters_file(path)
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
         raise UsageError(f'{path}: expected a JSON object {{rule_id: {{name: "value"}}}}')
     for rule_id in document:
@@ -74,6 +109,25 @@ def _rule(rule_id: str):
         return rule_by_id(rule_id)
     except KeyError as error:
         raise UsageError(error.args[0]) from None
+
+
+def visible(text: str) -> str:
+    """The text with every character a terminal would act on or hide written out as an escape (``\\x1b``).
+
+    What is not printable by ``str.isprintable``: C0 and C1 controls, DEL, format characters such as the
+    bidirectional overrides, separators other than the space, surrogates and unassigned code points. Letters
+    of every script, marks, symbols and emoji stay as they are.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def render_table(findings: list[Finding], rule_ids: Sequence[str]) -> str:
@@ -94,8 +148,8 @@ def render_table(findings: list[Finding], rule_ids: Sequence[str]) -> str:
         return "\n".join(lines)
     lines.append(f"Non-compliant resources ({len(offenders)}):")
     for finding in offenders:
-        lines.append(f"  {finding.rule}  {finding.resourceType}  {finding.resourceId}")
-        lines.append(f"      {finding.annotation}")
+        lines.append(f"  {finding.rule}  {visible(finding.resourceType)}  {visible(finding.resourceId)}")
+        lines.append(f"      {visible(finding.annotation)}")
     return "\n".join(lines)
 
 
@@ -129,7 +183,7 @@ class Progress:
     def _draw(self) -> None:
         self._drawn = time.monotonic()
         parts = [f"{region} {kind.rsplit('::', 1)[-1]} {count}" for (region, kind), count in self.counts.items()]
-        self.stream.write("\r\033[Kscanning: " + ", ".join(parts))
+        self.stream.write("\r\033[Kscanning: " + visible(", ".join(parts)))
         self.stream.flush()
 
 
@@ -165,10 +219,54 @@ def run_scan(arguments: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         if arguments.format == "json":
             spool.seek(0)
-            shutil.copyfileobj(spool, sys.stdout)
+            _write_out(lambda stdout: shutil.copyfileobj(spool, stdout))
         else:
-            print(render_table(findings, [spec.rule_id for spec in rules]))
+            table = render_table(findings, [spec.rule_id for spec in rules])
+            _write_out(lambda stdout: stdout.write(table + "\n"))
     return EXIT_FINDINGS if non_compliant else EXIT_CLEAN
+
+
+def run_pack(arguments: argparse.Namespace) -> int:
+    """The pack body on stdout; bad values in the file: one line, exit 2, nothing on stdout."""
+    # Build tooling (PyYAML, the runbook renderer), imported for this command only: the scan starts without it.
+    from perimeter.templates.packs import PackValues, PackValuesError
+    from perimeter.templates.render import render_pack
+
+    try:
+        values = PackValues() if arguments.parameters is None else \
+            PackValues.from_document(_read_parameters_file(arguments.parameters))
+        text = render_pack(values, organization=arguments.organization,
+                           source=str(arguments.parameters) if arguments.parameters else None)
+    except PackValuesError as error:
+        raise UsageError(f"{arguments.parameters}: {error}") from None
+    _write_out(lambda stdout: stdout.write(text))
+    return EXIT_CLEAN
+
+
+def _write_out(write: Callable[[TextIO], object]) -> None:
+    """Write the report to stdout, flushed. A reader that went away (``| head -1``) is no error: the exit
+    status still says what was found. Any other failure to write (a full disk) is one."""
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    except OSError as error:
+        _discard_stdout()
+        raise UsageError(f"cannot write the output: {error.strerror or error}") from None
+
+
+def _discard_stdout() -> None:
+    """Point stdout's descriptor at /dev/null, so the interpreter's last flush of what is still buffered
+    neither fails nor prints "Exception ignored" (the Python docs' "Note on SIGPIPE" does the same:
+    https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # not a file (replaced, as in tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 def write_json(findings: Iterable[Finding], stream) -> bool:
@@ -186,12 +284,22 @@ def write_json(findings: Iterable[Finding], stream) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         arguments = build_parser().parse_args(argv)
-        return run_scan(arguments)
+        return run_pack(arguments) if arguments.command == "pack" else run_scan(arguments)
     except UsageError as error:
-        print(f"perimeter: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:  # `perimeter scan ... | head` is fine
-        return EXIT_CLEAN
+        return _fail(str(error), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as error:  # a fault of ours; still one line, and never exit 1, which means findings
+        return _fail(f"unexpected {type(error).__name__}: {error} (a bug in perimeter; please report it)", EXIT_USAGE)
+
+
+def _fail(message: str, status: int) -> int:
+    """One line on stderr, control characters made visible (the message may quote the input)."""
+    try:
+        print(f"perimeter: error: {visible(message)}", file=sys.stderr, flush=True)
+    except OSError:  # stderr gone too: the status is all that is left
+        pass
+    return status
 
 
 if __name__ == "__main__":

@@ -88,14 +88,17 @@ def normalise_event(event: Any) -> dict:
     parameters = _decode_object(event, "ruleParameters", empty_means="{}")
     if not isinstance(event.get("resultToken"), str) or not event["resultToken"]:
         raise EventError("event field resultToken is missing")
-    left_scope = event.get("eventLeftScope", False)
-    if isinstance(left_scope, str):  # some tools serialise booleans as text
-        left_scope = left_scope.lower() == "true"
+    left_scope = event.get("eventLeftScope", False)  # absent: Config sends it, but rdklib must not KeyError
+    if not isinstance(left_scope, bool):  # "false" would be truthy, null neither: never guess which was meant
+        shown = json.dumps(left_scope, default=repr)
+        raise EventError(
+            f"event field eventLeftScope must be a JSON boolean (true or false), not {shown[:60]}"
+        )
     return {
         **event,
         "invokingEvent": json.dumps(invoking),
         "ruleParameters": json.dumps(parameters),
-        "eventLeftScope": bool(left_scope),
+        "eventLeftScope": left_scope,
     }
 
 

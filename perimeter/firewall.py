@@ -183,3 +183,43 @@ def is_empty(group: RuleGroup) -> bool:
     if group.type == STATELESS:
         return group.stateless_rule_count == 0
     return group.stateful_rule_count + group.rules_string_lines + group.domain_list_targets == 0
+
+
+# --- API responses as configuration items ---------------------------------------------------------------------
+# Runbooks judge what they read with the rules' own code, which reads configuration items. Config records these
+# resources under camelCase top-level keys (configuration.firewallPolicy / firewallPolicyResponse, ruleGroup /
+# ruleGroupResponse); the members inside may stay in the APIs' PascalCase, which every reader above accepts.
+
+FIREWALL_POLICY_RESOURCE_TYPE = "AWS::NetworkFirewall::FirewallPolicy"
+RULE_GROUP_RESOURCE_TYPE = "AWS::NetworkFirewall::RuleGroup"
+
+
+def firewall_policy_item(described: dict) -> dict:
+    """A DescribeFirewallPolicy response as the configuration item Config would record for the policy."""
+    response = described["FirewallPolicyResponse"]
+    configuration = {"firewallPolicyResponse": response}
+    if described.get("FirewallPolicy") is not None:
+        configuration["firewallPolicy"] = described["FirewallPolicy"]
+    return _described_item(FIREWALL_POLICY_RESOURCE_TYPE, response, "FirewallPolicy", configuration)
+
+
+def rule_group_item(described: dict) -> dict:
+    """A DescribeRuleGroup response as the configuration item Config would record for the group. A response without
+    ``RuleGroup`` (AWS does not publish the rules of its managed groups) gives an item without rules, as recorded."""
+    response = described["RuleGroupResponse"]
+    configuration = {"ruleGroupResponse": response}
+    if described.get("RuleGroup") is not None:
+        configuration["ruleGroup"] = described["RuleGroup"]
+    return _described_item(RULE_GROUP_RESOURCE_TYPE, response, "RuleGroup", configuration)
+
+
+def _described_item(resource_type: str, response: dict, prefix: str, configuration: dict) -> dict:
+    # Config's resource id for Network Firewall resources is the resource's id, not its ARN.
+    return {
+        "resourceType": resource_type,
+        "resourceId": response[f"{prefix}Id"],
+        "resourceName": response.get(f"{prefix}Name"),
+        "ARN": response[f"{prefix}Arn"],
+        "configurationItemStatus": "OK",
+        "configuration": configuration,
+    }

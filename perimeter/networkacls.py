@@ -20,13 +20,12 @@ from typing import Any, Iterable, NamedTuple
 
 from perimeter.cidrs import address_range, public_ranges
 from perimeter.items import field
-from perimeter.ports import ALL_PORTS, MAX_PORT, PortRange, intersection, merged, port_list_text, uncovered
-# Protocols are read as security groups read them; perimeter.protocols (IANA table) replaces this import when it
-# lands: ``from perimeter.protocols import ALL_TRAFFIC, canonical as canonical_protocol``.
-from perimeter.securitygroups import ALL_TRAFFIC, normalise_protocol as canonical_protocol
+from perimeter.intervals import intersection, merged, port_list_text, uncovered
+from perimeter.ports import ALL_PORTS, MAX_PORT, PortRange
+from perimeter.protocols import ALL_TRAFFIC, PORT_RANGE_PROTOCOLS, canonical as canonical_protocol
 
 ALLOW, DENY = "allow", "deny"
-PORT_PROTOCOLS = ("tcp", "udp")  # the protocols whose entries carry portRange
+PORT_PROTOCOLS = tuple(sorted(PORT_RANGE_PROTOCOLS))  # tcp, udp: the protocols whose entries carry portRange
 MAX_RULE_NUMBER = 32766  # CreateNetworkAclEntry: "Constraints: Positive integer from 1 to 32766"
 DEFAULT_DENY = {4: 32767, 6: 32768}  # the "*" entries of each family, listed with these numbers
 FAMILY_SIZE = {4: 2**32, 6: 2**128}

@@ -7,8 +7,8 @@
   the Lambda would "succeed" and Config would record nothing. We raise instead.
 - Events: missing ``eventLeftScope``/``ruleParameters`` and ``ruleParameters: ""`` are normalised
   before rdklib reads them (see perimeter.events).
-- Oversized items: rdklib fetches the *latest* item; we fetch the one at the notification's capture
-  time (``laterTime``) and convert it from the API shape with perimeter.items.
+- Oversized items: rdklib fetches the *latest* item; we fetch the one the notification announces, by its
+  configurationStateId, from a window that does not depend on sub-second timestamps (perimeter.oversized).
 - Delivery: rdklib sends an empty ``Evaluations=[]`` call and ignores ``FailedEvaluations``; we send
   nothing when there is nothing, re-send failed ones (bounded) and fail the invocation naming them.
 - Cross-account role: rdklib's ClientFactory calls AssumeRole against a hard-coded STS endpoint, calls it
@@ -39,6 +39,7 @@ from rdklib import ConfigRule, Evaluation, Evaluator, InvalidParametersError  # 
 
 from perimeter.events import EventError, normalise_event  # noqa: E402
 from perimeter.items import ItemError, normalise_item  # noqa: E402
+from perimeter.oversized import HistoryMismatchError, fetch_item  # noqa: E402
 from perimeter.parameters import ParameterError  # noqa: E402
 from perimeter.periodic import GONE_ANNOTATION  # noqa: E402
 from perimeter.verdicts import NOT_APPLICABLE  # noqa: E402
@@ -226,23 +227,12 @@ def assume_role_message(role_arn: str, error: botocore.exceptions.ClientError) -
 
 
 def fetch_oversized_item(config_client, invoking_event: dict) -> dict:
-    """Replacement for rdklib's inflate_oversized_notification: the item as of its capture time."""
-    summary = invoking_event["configurationItemSummary"]
-    request = {
-        "resourceType": summary["resourceType"],
-        "resourceId": summary["resourceId"],
-        "limit": 1,
-    }
-    if summary.get("configurationItemCaptureTime"):
-        request["laterTime"] = summary["configurationItemCaptureTime"]
+    """Replacement for rdklib's inflate_oversized_notification: the item the summary announces (see
+    perimeter.oversized), or RuleInvocationError when Config's history does not hold it."""
     try:
-        history = config_client.get_resource_config_history(**request).get("configurationItems") or []
-    except config_client.exceptions.ResourceNotDiscoveredException:
-        history = []
-    if history:
-        item = normalise_item(history[0])
-    else:  # gone from Config's history: nothing left to judge
-        item = {**summary, "configurationItemStatus": "ResourceNotRecorded", "configuration": None}
+        item = fetch_item(config_client, invoking_event["configurationItemSummary"])
+    except HistoryMismatchError as error:
+        raise RuleInvocationError(str(error)) from None
     return {
         "configurationItem": item,
         "notificationCreationTime": invoking_event.get("notificationCreationTime"),

@@ -11,15 +11,16 @@ is an error, because the runtime would not have it.
 from __future__ import annotations
 
 import ast
+import io
 import json
-import sys
-from dataclasses import dataclass
+import tokenize
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from perimeter.sources import module_base
+# PACKAGE_ROOT: the bundle is built from the files there, not from imported modules.
+from perimeter.importgraph import PACKAGE_ROOT, ImportGraphError, Scope, SourceModule, import_graph
 
 CORE_PACKAGE = "perimeter"
 # Packages whose modules are bundled: the core and the rules' pure evaluation modules.
@@ -30,8 +31,17 @@ SCRIPT_FILE_KEY = "ScriptFile"
 MAX_DOCUMENT_BYTES = 64 * 1024
 # What the aws:executeScript Python runtime provides besides the standard library.
 RUNTIME_PACKAGES = frozenset({"boto3", "botocore"})
-# The folder that holds the core package: the bundle is built from these files, not from imported modules.
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+# What a script may import: the bundled packages (followed), the runtime's packages and the standard library.
+SCRIPT_SCOPE = Scope(
+    local=BUNDLED_PACKAGES,
+    provided=RUNTIME_PACKAGES,
+    refusal=lambda module: (
+        f"which the aws:executeScript runtime does not have; a runbook script "
+        f"may import only the standard library, {', '.join(sorted(RUNTIME_PACKAGES))} and "
+        f"{' / '.join(f'{name}.*' for name in BUNDLED_PACKAGES)} (pure modules, which are bundled)"
+    ),
+)
 
 BUNDLE_HEADER = '''\
 # Bundled by perimeter.runbooks: aws:executeScript runs only this text, so the perimeter modules this script
@@ -61,21 +71,6 @@ BUNDLE_FOOTER = "# End of bundled perimeter modules; the script follows.\n\n"
 
 class RunbookError(Exception):
     """A runbook that cannot be rendered: bad YAML, a script that cannot be bundled, a document too large."""
-
-
-@dataclass(frozen=True)
-class CoreModule:
-    name: str  # dotted name, e.g. "perimeter.ports"
-    path: Path
-    is_package: bool
-
-    def source(self) -> str:
-        return self.path.read_text(encoding="utf-8")
-
-    def bundled_source(self) -> str:
-        """The module as the bundle carries it: the same code without docstrings and comments, which are for
-        readers of the repository and would otherwise cost a third of the document's 64 KB."""
-        return stripped_source(self.source(), str(self.path))
 
 
 def render_runbook(rule_dir: Path, package_root: Path = PACKAGE_ROOT) -> dict:
@@ -118,21 +113,49 @@ def bundle_script(script_path: Path, package_root: Path = PACKAGE_ROOT) -> str:
     # Register every module first so `import perimeter.x` finds it; then run them dependencies first.
     parts += [f"_perimeter_register({module.name!r}, {module.is_package})\n" for module in _by_name(modules)]
     for module in modules:
-        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {_string_literal(module.bundled_source())})\n")
+        source = _string_literal(code_only(module.source()))
+        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {source})\n")
     parts += ["\n", BUNDLE_FOOTER, script]
     return "".join(parts)
 
 
-def stripped_source(source: str, filename: str = "<module>") -> str:
-    """``source`` re-written from its syntax tree: comments and docstrings gone, the code itself unchanged."""
-    tree = ast.parse(source, filename=filename)
-    for node in ast.walk(tree):
+def code_only(source: str) -> str:
+    """The source without its docstrings and comments, each docstring or comment line left blank (and a trailing
+    comment cut from its line) so that tracebacks still name the file's line numbers: the prose is a third of a core module, and a document holds at most 64 KB."""
+    lines = source.splitlines(keepends=True)
+    blank: set[int] = set()  # 0-based line numbers
+    placeholders: set[int] = set()  # a body that was only a docstring gets `...` in its place
+    for node in ast.walk(ast.parse(source)):
         body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree) + "\n"
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or not body:
+            continue
+        doc = body[0]
+        if not (isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str)):
+            continue
+        first, last = doc.lineno - 1, doc.end_lineno - 1
+        alone = not lines[first][:doc.col_offset].strip() and lines[last][doc.end_col_offset:].strip()[:1] in ("", "#")
+        if alone:  # not sharing a line with code (`def f(): "doc"`)
+            blank.update(range(first, last + 1))
+            if len(body) == 1 and not isinstance(node, ast.Module):
+                placeholders.add(first)
+    inline: dict[int, int] = {}  # 0-based line -> column where its trailing comment starts
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            if token.line[:token.start[1]].strip():
+                inline[token.start[0] - 1] = token.start[1]
+            else:
+                blank.add(token.start[0] - 1)
+    kept = []
+    for number, line in enumerate(lines):
+        if number in placeholders:
+            kept.append(line[:len(line) - len(line.lstrip())] + "...\n")
+        elif number in blank:
+            kept.append("\n")
+        elif number in inline:
+            kept.append(line[:inline[number]].rstrip() + "\n")
+        else:
+            kept.append(line)
+    return "".join(kept)
 
 
 def _split_future_imports(script: str) -> tuple[str, str]:
@@ -147,9 +170,12 @@ def _split_future_imports(script: str) -> tuple[str, str]:
     return (future + "\n" if future else ""), rest
 
 
-def core_modules(script_path: Path, package_root: Path = PACKAGE_ROOT) -> list[CoreModule]:
+def core_modules(script_path: Path, package_root: Path = PACKAGE_ROOT) -> list[SourceModule]:
     """The core modules the script needs, each after the modules it imports from; ties broken by name."""
-    graph = _import_graph(Path(script_path), Path(package_root))
+    try:
+        graph = import_graph(Path(package_root), SCRIPT_SCOPE, script=Path(script_path))
+    except ImportGraphError as error:
+        raise RunbookError(str(error)) from error
     ordered: list[str] = []
     visiting: list[str] = []
 
@@ -170,96 +196,7 @@ def core_modules(script_path: Path, package_root: Path = PACKAGE_ROOT) -> list[C
     return [graph[name].module for name in ordered]
 
 
-@dataclass(frozen=True)
-class _Imports:
-    module: CoreModule | None  # None for the script itself
-    needs: frozenset[str]  # every core module the file makes Python load, parent packages included
-    runs_after: frozenset[str]  # the modules whose contents it uses while it runs: the import targets
-
-
-def _import_graph(script_path: Path, package_root: Path) -> dict[str | None, _Imports]:
-    """Every file in the closure, by module name, with the script itself under the key None."""
-    graph: dict[str | None, _Imports] = {None: _file_imports(None, script_path, package_root)}
-    pending = list(graph[None].needs)
-    while pending:
-        name = pending.pop()
-        if name not in graph:
-            graph[name] = _file_imports(_locate(name, package_root), None, package_root)
-            pending += graph[name].needs
-    return graph
-
-
-def _file_imports(module: CoreModule | None, script_path: Path | None, package_root: Path) -> _Imports:
-    """What one file imports: a core module, or the script (module None, read from script_path)."""
-    path = module.path if module else script_path
-    name = module.name if module else ""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError) as error:
-        raise RunbookError(f"{path}: cannot parse: {error}") from error
-    package = name if module and module.is_package else name.rpartition(".")[0]
-    targets: set[str] = set()
-    for node in ast.walk(tree):  # imports inside functions and try blocks count too
-        if isinstance(node, ast.Import):
-            found = {alias.name for alias in node.names if _is_core(alias.name, path, node.lineno)}
-        elif isinstance(node, ast.ImportFrom):
-            base = _absolute(node, package or None, path)
-            if not _is_core(base, path, node.lineno):
-                continue
-            # `from perimeter import ports` loads the submodule perimeter.ports when there is one.
-            submodules = {f"{base}.{alias.name}" for alias in node.names}
-            submodules = {sub for sub in submodules if _exists(sub, package_root)}
-            found = submodules if len(submodules) == len(node.names) else submodules | {base}
-        else:
-            continue
-        for target in found:
-            if not _exists(target, package_root):
-                raise RunbookError(f"{path}:{node.lineno}: imports {target}, not found under {package_root}")
-        targets |= found
-    needs = {".".join(target.split(".")[:i]) for target in targets for i in range(1, target.count(".") + 2)}
-    needs.discard(name)
-    targets.discard(name)
-    return _Imports(module, frozenset(needs), frozenset(targets))
-
-
-def _absolute(node: ast.ImportFrom, package: str | None, path: Path) -> str:
-    if not node.level:
-        return node.module or ""
-    if package is None:
-        raise RunbookError(f"{path}:{node.lineno}: relative import in a script; import perimeter.* absolutely")
-    parts = package.split(".")
-    if node.level > len(parts):
-        raise RunbookError(f"{path}:{node.lineno}: relative import goes above the {CORE_PACKAGE} package")
-    base = ".".join(parts[: len(parts) - node.level + 1])
-    return f"{base}.{node.module}" if node.module else base
-
-
-def _is_core(module: str, path: Path, lineno: int) -> bool:
-    """True for a core module; False for what the runtime provides; an error for anything else."""
-    top = module.split(".")[0]
-    if top in BUNDLED_PACKAGES:
-        return True
-    if top in sys.stdlib_module_names or top in RUNTIME_PACKAGES:
-        return False
-    raise RunbookError(
-        f"{path}:{lineno}: imports {module}, which the aws:executeScript runtime does not have; a runbook script "
-        f"may import only the standard library, {', '.join(sorted(RUNTIME_PACKAGES))} and "
-        f"{' / '.join(f'{name}.*' for name in BUNDLED_PACKAGES)} (pure modules, which are bundled)"
-    )
-
-
-def _locate(module: str, package_root: Path) -> CoreModule:
-    base = module_base(module, package_root)
-    if (base / "__init__.py").is_file():
-        return CoreModule(module, base / "__init__.py", True)
-    return CoreModule(module, base.with_suffix(".py"), False)
-
-
-def _exists(module: str, package_root: Path) -> bool:
-    return _locate(module, package_root).path.is_file()
-
-
-def _by_name(modules: list[CoreModule]) -> list[CoreModule]:
+def _by_name(modules: list[SourceModule]) -> list[SourceModule]:
     # Parents sort before their submodules, so setattr on the parent package always finds it registered.
     return sorted(modules, key=lambda module: module.name.split("."))
 

@@ -7,17 +7,12 @@ and the remediation runbook all judge the same model. Pure stdlib: bundled into 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from perimeter.cidrs import is_public, is_world
 from perimeter.items import field
 from perimeter.ports import ALL_PORTS, MAX_PORT, PortRange
-
-ALL_TRAFFIC = "-1"
-# Protocol numbers AWS also accepts for the named protocols.
-_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
-PORT_PROTOCOLS = frozenset({"tcp", "udp"})
+from perimeter.protocols import ALL_PORTS_PROTOCOLS, ALL_TRAFFIC, PORT_RANGE_PROTOCOLS, canonical, display_name
 
 # Source kinds, spelled as DescribeSecurityGroupRules / AuthorizeSecurityGroupIngress spell them.
 CIDR_IPV4 = "CidrIpv4"
@@ -40,7 +35,7 @@ class Source(NamedTuple):
 class Permission(NamedTuple):
     """One ingress or egress permission for exactly one source."""
 
-    protocol: str  # "tcp", "udp", "icmp", "icmpv6", "-1" or another protocol number as text
+    protocol: str  # "tcp", "udp", "icmp", "icmpv6", "-1" or another protocol number as text (perimeter.protocols)
     from_port: int | None
     to_port: int | None
     source: Source
@@ -49,23 +44,26 @@ class Permission(NamedTuple):
 
     @property
     def ports(self) -> PortRange | None:
-        """The ports this permission opens; None where the protocol carries no ports (ICMP, others).
+        """The ports this permission opens; None where the protocol carries no ports (ICMP, GRE, ESP, ...).
 
-        All traffic (-1) opens every port of every protocol. A tcp/udp permission with a missing
-        bound opens the whole range.
+        All traffic (-1) opens every port of every protocol, and so does a port-carrying protocol other
+        than tcp/udp (SCTP, DCCP, UDP-Lite), whatever its fields say (see perimeter.protocols). A tcp/udp
+        permission with a missing bound opens the whole range.
         """
-        if self.protocol == ALL_TRAFFIC:
+        if self.protocol == ALL_TRAFFIC or self.protocol in ALL_PORTS_PROTOCOLS:
             return ALL_PORTS
-        if self.protocol not in PORT_PROTOCOLS:
+        if self.protocol not in PORT_RANGE_PROTOCOLS:
             return None
         first = ALL_PORTS.first if self.from_port is None else self.from_port
         last = ALL_PORTS.last if self.to_port is None else self.to_port
         return PortRange(first, last)
 
     def label(self) -> str:
-        """``tcp 0-65535 from 0.0.0.0/0`` / ``all traffic from sg-0abc``."""
+        """``tcp 0-65535 from 0.0.0.0/0`` / ``all traffic from sg-0abc`` / ``sctp all ports from ::/0``."""
         if self.protocol == ALL_TRAFFIC:
             what = "all traffic"
+        elif self.protocol in ALL_PORTS_PROTOCOLS:
+            what = f"{display_name(self.protocol)} all ports"
         elif self.ports is not None:
             what = f"{self.protocol} {self.ports}"
         else:
@@ -83,27 +81,20 @@ class SecurityGroup:
 
 
 def normalise_protocol(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise SecurityGroupError(f"ipProtocol {value!r} is not a protocol")
-    return _protocol_from_text(str(value))
-
-
-@lru_cache(maxsize=512)  # a handful of spellings recur in every group; errors are not cached
-def _protocol_from_text(value: str) -> str:
-    text = value.strip().lower()
-    if text in ("-1", "all"):
-        return ALL_TRAFFIC
-    if text in PORT_PROTOCOLS or text in ("icmp", "icmpv6"):
-        return text
-    if text.isascii() and text.isdigit() and int(text) <= 255:
-        return _PROTOCOL_NAMES.get(str(int(text)), str(int(text)))
-    raise SecurityGroupError(f"ipProtocol {value!r} is not a protocol name or number 0-255")
+    try:
+        return canonical(value)
+    except ValueError as error:
+        raise SecurityGroupError(str(error)) from None
 
 
 def _port(value: Any, name: str, protocol: str) -> int | None:
     if value is None:
         return None
-    if type(value) is int and (protocol not in PORT_PROTOCOLS or 0 <= value <= MAX_PORT):
+    if type(value) is float:  # Config's advanced-query exports (SelectResourceConfig) write 22 as 22.0
+        if not value.is_integer():
+            raise SecurityGroupError(f"{name} {value!r} is not a whole number")
+        value = int(value)
+    if type(value) is int and (protocol not in PORT_RANGE_PROTOCOLS or 0 <= value <= MAX_PORT):
         return value  # the common case, without the text round trip below (bool is not int here)
     text = str(value).strip()
     # One optional minus, then ASCII digits: "²".isdigit() is True and "--5" would pass a lstrip; int() refuses both.
@@ -111,7 +102,7 @@ def _port(value: Any, name: str, protocol: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not numeric:
         raise SecurityGroupError(f"{name} {value!r} is not a number")
     number = int(text)
-    if protocol not in PORT_PROTOCOLS:
+    if protocol not in PORT_RANGE_PROTOCOLS:
         return number  # ICMP type/code or ignored: -1 is a legitimate "all"
     if not 0 <= number <= MAX_PORT:
         raise SecurityGroupError(f"{name} {number} for {protocol} is outside 0-{MAX_PORT}")
@@ -181,7 +172,7 @@ def permissions_from_entries(entries: Any, direction: str) -> tuple[Permission, 
         protocol = normalise_protocol(field(entry, "ipProtocol"))
         from_port = _port(field(entry, "fromPort"), "fromPort", protocol)
         to_port = _port(field(entry, "toPort"), "toPort", protocol)
-        if protocol in PORT_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
+        if protocol in PORT_RANGE_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
             raise SecurityGroupError(f"{direction}: {protocol} fromPort {from_port} is above toPort {to_port}")
         for kind, list_name, value_name, elements in _source_lists(entry):
             for element in elements:
@@ -196,15 +187,20 @@ def security_group_from_configuration(configuration: dict, *, egress: bool = Tru
     """From an item's ``configuration`` or one DescribeSecurityGroups entry.
 
     ``egress=False`` leaves the outbound permissions unread (an empty tuple), for callers that judge ingress only.
+    Config records ``ipPermissions`` for every group, as an empty list when it has no inbound rule; a
+    configuration without it is malformed, not a group without ingress.
     """
     group_id = field(configuration, "groupId")
     if not isinstance(group_id, str) or not group_id:
         raise SecurityGroupError("groupId is missing")
+    ingress = field(configuration, "ipPermissions")
+    if ingress is None:
+        raise SecurityGroupError("ipPermissions is missing")
     return SecurityGroup(
         group_id=group_id,
         group_name=field(configuration, "groupName") or "",
         vpc_id=field(configuration, "vpcId"),
-        ingress=permissions_from_entries(field(configuration, "ipPermissions"), "ipPermissions"),
+        ingress=permissions_from_entries(ingress, "ipPermissions"),
         egress=permissions_from_entries(field(configuration, "ipPermissionsEgress"), "ipPermissionsEgress")
         if egress
         else (),
@@ -229,7 +225,7 @@ def permission_from_rule(rule: dict) -> Permission:
     has_fields = protocol != ALL_TRAFFIC
     from_port = _port(rule.get("FromPort"), "FromPort", protocol) if has_fields else None
     to_port = _port(rule.get("ToPort"), "ToPort", protocol) if has_fields else None
-    if protocol in PORT_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
+    if protocol in PORT_RANGE_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
         rule_id = rule.get("SecurityGroupRuleId")
         raise SecurityGroupError(
             f"security group rule {rule_id}: {protocol} FromPort {from_port} is above ToPort {to_port}"
@@ -264,20 +260,8 @@ def ingress_from_rules(rules: Iterable[dict]) -> tuple[Permission, ...]:
 
 # How annotations name each sourceScope: "No restricted port open to the world".
 SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
-ICMP_PROTOCOLS = frozenset({"icmp", "icmpv6"})
-TCP_UDP = ("tcp", "udp")  # the protocols whose fromPort/toPort are a port range
 
 
 def is_self_reference(permission: Permission, group_id: str) -> bool:
     """The source is the group itself (the default group's "all traffic from itself")."""
     return permission.source.kind == SECURITY_GROUP and permission.source.value == group_id
-
-
-def tcp_udp_reach(permission: Permission) -> dict[str, PortRange]:
-    """The tcp and udp ports a permission opens, by protocol: all traffic opens every port of both; tcp/udp their
-    range; ICMP and every other protocol no tcp or udp port (whatever ports those protocols may carry)."""
-    if permission.protocol == ALL_TRAFFIC:
-        return {"tcp": ALL_PORTS, "udp": ALL_PORTS}
-    if permission.protocol in TCP_UDP:
-        return {permission.protocol: permission.ports}
-    return {}

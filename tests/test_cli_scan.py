@@ -52,16 +52,11 @@ def test_table_output_counts_per_rule_then_lists_offenders(capsys):
     lines = out.splitlines()
     assert status == 1
     assert lines[0].split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable"]
-    rows = {line.split()[0]: line.split()[1:] for line in lines[2:2 + len(all_rules())]}
-    assert rows == {
-        "nacl-ingress-admin-ports-restricted": ["0", "0", "0"],
-        "netfw-policy-rule-group-associated": ["0", "0", "0"],
-        "netfw-rule-group-not-empty": ["0", "0", "0"],
-        "sg-default-closed": ["0", "0", "4"],
-        "sg-ingress-authorized-ports-only": ["2", "2", "0"],
-        RULE_ID: ["1", "3", "0"],
-        "sg-ingress-restricted-ports": ["2", "2", "0"],
-    }
+    rule_ids = [spec.rule_id for spec in all_rules()]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:2 + len(rule_ids)]}
+    judged = {RULE_ID: ["1", "3", "0"], "sg-default-closed": ["0", "0", "4"],  # the snapshot's four groups
+              "sg-ingress-authorized-ports-only": ["2", "2", "0"], "sg-ingress-restricted-ports": ["2", "2", "0"]}
+    assert rows == {rule_id: judged.get(rule_id, ["0", "0", "0"]) for rule_id in rule_ids}
     assert "Non-compliant resources (7):" in lines
     assert f"  {RULE_ID}  AWS::EC2::SecurityGroup  sg-01234567" in lines
     assert "      Inbound port ranges open: tcp 22-3389 from 0.0.0.0/0" in lines
@@ -137,15 +132,6 @@ def test_bad_input_is_one_line_and_exit_two(capsys, tmp_path, content, message):
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("perimeter: error: ")
     assert message in err
-
-
-def test_not_gzip_despite_the_name(capsys, tmp_path):
-    path = tmp_path / "snapshot.json.gz"
-    path.write_text("{}")
-
-    status, _, err = run(capsys, "scan", path)
-
-    assert status == 2 and "cannot be read" in err
 
 
 @pytest.mark.parametrize(

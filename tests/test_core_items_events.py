@@ -230,11 +230,25 @@ def test_missing_event_left_scope_means_false(fixture_event):
     assert normalise_event(raw)["eventLeftScope"] is False
 
 
-@pytest.mark.parametrize("value, expected", [("true", True), ("True", True), ("false", False), ("FALSE", False), (True, True)])
-def test_event_left_scope_as_text(fixture_event, value, expected):
+@pytest.mark.parametrize("value", [True, False])
+def test_event_left_scope_is_a_json_boolean(fixture_event, value):
     raw = fixture_event("change-open-range")
     raw["eventLeftScope"] = value
-    assert normalise_event(raw)["eventLeftScope"] is expected
+    assert normalise_event(raw)["eventLeftScope"] is value
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [("true", '"true"'), ("false", '"false"'), ("FALSE", '"FALSE"'), (None, "null"), (0, "0"), (1, "1"),
+     ([], "[]"), ({"left": True}, '{"left": true}')],
+)
+def test_event_left_scope_not_a_boolean_is_a_malformed_event(fixture_event, value, shown):
+    # "false" as text would have been truthy to rdklib, null neither: never guess which the sender meant.
+    raw = fixture_event("change-open-range")
+    raw["eventLeftScope"] = value
+    with pytest.raises(EventError) as caught:
+        normalise_event(raw)
+    assert str(caught.value) == f"event field eventLeftScope must be a JSON boolean (true or false), not {shown}"
 
 
 def test_missing_execution_role_arn_is_fine(fixture_event):

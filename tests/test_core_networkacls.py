@@ -218,16 +218,16 @@ def test_all_addresses_of_each_family():
     assert all_addresses(4) == (AddressRange(0, 2**32 - 1),) and all_addresses(6) == (AddressRange(0, 2**128 - 1),)
 
 
-# --- the interval arithmetic the model relies on (perimeter.ports, generic over (first, last) tuples) ---------------
+# --- the interval arithmetic the model relies on (perimeter.intervals, generic over (first, last) tuples) ---------------
 
 def test_merged_unites_overlapping_and_adjacent_ranges():
-    from perimeter.ports import merged
+    from perimeter.intervals import merged
     assert merged([PortRange(80, 80), PortRange(81, 81), PortRange(100, 200), PortRange(150, 300)]) == (
         PortRange(80, 81), PortRange(100, 300))
 
 
 def test_uncovered_and_intersection():
-    from perimeter.ports import intersection, uncovered
+    from perimeter.intervals import intersection, uncovered
     covering = [PortRange(0, 21), PortRange(23, 100)]
     assert uncovered(PortRange(0, 65535), covering) == (PortRange(22, 22), PortRange(101, 65535))
     assert uncovered(PortRange(30, 40), covering) == ()
@@ -235,7 +235,7 @@ def test_uncovered_and_intersection():
 
 
 def test_address_ranges_keep_their_type():
-    from perimeter.ports import uncovered
+    from perimeter.intervals import uncovered
     assert uncovered(AddressRange(0, 2**128 - 1), [AddressRange(0, 2**127 - 1)]) == (AddressRange(2**127, 2**128 - 1),)
 
 

@@ -118,10 +118,17 @@ def test_group_pair_with_only_a_name():
     assert permissions_from_entries(entries, "ipPermissions")[0].source == Source(SECURITY_GROUP, "default")
 
 
-def test_missing_and_empty_permission_lists():
-    group = security_group_from_configuration({"groupId": "sg-1"})
+def test_empty_permission_lists_and_missing_egress():
+    group = security_group_from_configuration({"groupId": "sg-1", "ipPermissions": []})
     assert (group.ingress, group.egress, group.group_name, group.vpc_id) == ((), (), "", None)
-    assert permissions_from_entries(None, "ipPermissions") == ()
+    assert permissions_from_entries(None, "ipPermissionsEgress") == ()
+
+
+@pytest.mark.parametrize("configuration", [{"groupId": "sg-1"}, {"groupId": "sg-1", "ipPermissions": None},
+                                           {"GroupId": "sg-1", "IpPermissionsEgress": []}])
+def test_configuration_without_ip_permissions_is_malformed_not_without_ingress(configuration):
+    with pytest.raises(SecurityGroupError, match="^ipPermissions is missing$"):
+        security_group_from_configuration(configuration)
 
 
 # --- malformed fields ----------------------------------------------------------------------------
@@ -135,7 +142,10 @@ def _entry(**fields):
     "configuration, message",
     [
         ({"groupId": "sg-1", "ipPermissions": [_entry(fromPort="x")]}, "fromPort 'x' is not a number"),
-        ({"groupId": "sg-1", "ipPermissions": [_entry(toPort=80.5)]}, "toPort 80.5 is not a number"),
+        ({"groupId": "sg-1", "ipPermissions": [_entry(toPort=80.5)]}, "toPort 80.5 is not a whole number"),
+        ({"groupId": "sg-1", "ipPermissions": [_entry(fromPort=22.5)]}, "fromPort 22.5 is not a whole number"),
+        ({"groupId": "sg-1", "ipPermissions": [_entry(fromPort=float("nan"))]}, "fromPort nan is not a whole number"),
+        ({"groupId": "sg-1", "ipPermissions": [_entry(toPort=70000.0)]}, "toPort 70000 for tcp is outside 0-65535"),
         ({"groupId": "sg-1", "ipPermissions": [_entry(fromPort=True)]}, "fromPort True is not a number"),
         ({"groupId": "sg-1", "ipPermissions": [_entry(toPort=70000)]}, "toPort 70000 for tcp is outside 0-65535"),
         ({"groupId": "sg-1", "ipPermissions": [_entry(fromPort=-1)]}, "fromPort -1 for tcp is outside 0-65535"),
@@ -144,7 +154,7 @@ def _entry(**fields):
             "ipPermissions: tcp fromPort 2000 is above toPort 1000",
         ),
         (
-            {"groupId": "sg-1", "ipPermissionsEgress": [_entry(ipProtocol="udp", fromPort=9, toPort=8)]},
+            {"groupId": "sg-1", "ipPermissions": [], "ipPermissionsEgress": [_entry(ipProtocol="udp", fromPort=9, toPort=8)]},
             "ipPermissionsEgress: udp fromPort 9 is above toPort 8",
         ),
         ({"groupId": "sg-1", "ipPermissions": {"ipProtocol": "tcp"}}, "ipPermissions must be a list, not dict"),
@@ -185,6 +195,25 @@ def test_port_fields_as_numbers_or_text(value, port):
     assert permission.ports == PortRange(port, port)
 
 
+@pytest.mark.parametrize("value, port", [(22.0, 22), (0.0, 0), (65535.0, 65535)])
+def test_whole_number_float_ports_from_advanced_query_exports_are_that_port(value, port):
+    (permission,) = permissions_from_entries([_entry(fromPort=value, toPort=value)], "ipPermissions")
+    assert (permission.from_port, permission.to_port, permission.ports) == (port, port, PortRange(port, port))
+    assert type(permission.from_port) is int  # labels say "tcp 22", never "tcp 22.0"
+
+
+def test_whole_number_float_icmp_type_and_code():
+    (permission,) = permissions_from_entries([_entry(ipProtocol="icmp", fromPort=-1.0, toPort=-1.0)], "ipPermissions")
+    assert (permission.from_port, permission.to_port) == (-1, -1)
+
+
+def test_float_ports_from_the_rules_api():
+    rule = {"SecurityGroupRuleId": "sgr-1", "IpProtocol": "tcp", "FromPort": 22.0, "ToPort": 22.0, "CidrIpv4": "0.0.0.0/0"}
+    assert permission_from_rule(rule).ports == PortRange(22, 22)
+    with pytest.raises(SecurityGroupError, match="FromPort 22.5 is not a whole number"):
+        permission_from_rule(rule | {"FromPort": 22.5})
+
+
 def test_icmp_type_and_code_keep_minus_one():
     (permission,) = permissions_from_entries([_entry(ipProtocol="icmp", fromPort=-1, toPort=-1)], "ipPermissions")
     assert (permission.from_port, permission.to_port, permission.ports) == (-1, -1, None)
@@ -199,7 +228,7 @@ def test_icmp_type_and_code_keep_minus_one():
         ("tcp", "tcp"), ("TCP", "tcp"), ("6", "tcp"), (6, "tcp"), ("006", "tcp"),
         ("udp", "udp"), ("17", "udp"), ("icmp", "icmp"), ("1", "icmp"), ("icmpv6", "icmpv6"),
         ("58", "icmpv6"), ("50", "50"), ("-1", ALL_TRAFFIC), (-1, ALL_TRAFFIC), ("all", ALL_TRAFFIC),
-        ("0", "0"), ("255", "255"),
+        ("0", "0"), ("255", "255"), ("132", "132"), (33, "33"), ("0136", "136"),
     ],
 )
 def test_normalise_protocol(value, protocol):
@@ -356,6 +385,11 @@ def test_in_scope_malformed_cidr():
         (Permission("icmp", -1, -1, Source(CIDR_IPV4, "0.0.0.0/0")), None, "protocol icmp from 0.0.0.0/0"),
         (Permission("icmpv6", 128, 0, Source(CIDR_IPV6, "::/0")), None, "protocol icmpv6 from ::/0"),
         (Permission("50", None, None, Source(CIDR_IPV4, "192.0.2.0/24")), None, "protocol 50 from 192.0.2.0/24"),
+        (Permission("47", 0, 65535, Source(CIDR_IPV4, "0.0.0.0/0")), None, "protocol 47 from 0.0.0.0/0"),
+        (Permission("132", None, None, Source(CIDR_IPV4, "0.0.0.0/0")), ALL_PORTS, "sctp all ports from 0.0.0.0/0"),
+        (Permission("132", 22, 22, Source(CIDR_IPV6, "::/0")), ALL_PORTS, "sctp all ports from ::/0"),
+        (Permission("33", 5000, 5001, Source(PREFIX_LIST, "pl-1")), ALL_PORTS, "protocol 33 all ports from pl-1"),
+        (Permission("136", -1, -1, Source(SECURITY_GROUP, "sg-0abc")), ALL_PORTS, "protocol 136 all ports from sg-0abc"),
     ],
 )
 def test_permission_ports_and_label(permission, ports, label):

@@ -20,6 +20,7 @@ from conftest import change_event, load_fixture
 from botocore.exceptions import ClientError
 
 from faultinjection import HttpFaults, denied, fake_backend, ok, server_error, throttle
+from perimeter.oversized import PAGE_LIMIT, history_request
 from perimeter.registry import all_rules
 from perimeter.rule import PUT_EVALUATIONS_BATCH, PackClientFactory, RuleInvocationError, deliver_evaluations
 from support import ClientInterceptor, OperationStubber, stub_clients, rule_handler
@@ -32,25 +33,16 @@ sg_handler = rule_handler("sg-ingress-port-range-restricted")
 MAX_ATTEMPTS = 3  # botocore's standard retry mode
 SG_ID = "sg-0e1f2a3b4c5d6e7f8"
 GROUP_ARN = "arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/big-suricata"
-HANDLERS = {
-    "sg-ingress-port-range-restricted": sg_handler,
-    "netfw-policy-rule-group-associated": policy_handler,
-    "netfw-rule-group-not-empty": group_handler,
-    "sg-ingress-restricted-ports": rule_handler("sg-ingress-restricted-ports"),
-    "sg-ingress-authorized-ports-only": rule_handler("sg-ingress-authorized-ports-only"),
-    "sg-default-closed": rule_handler("sg-default-closed"),
-    "nacl-ingress-admin-ports-restricted": rule_handler("nacl-ingress-admin-ports-restricted"),
+HANDLERS = {spec.rule_id: rule_handler(spec.rule_id) for spec in all_rules()}
+# One recorded item per resource type, the one the oversized tests convert to the API shape; a rule gets its type's.
+ITEMS_BY_TYPE = {
+    "AWS::EC2::SecurityGroup": "sg-open-range.notification",
+    "AWS::NetworkFirewall::FirewallPolicy": "netfw-policy-stateless-only.notification",
+    "AWS::NetworkFirewall::RuleGroup": "netfw-group-suricata.notification",
+    "AWS::EC2::NetworkAcl": "nacl-ssh-open.notification",
 }
-# One recorded item per rule, the one the oversized tests convert to the API shape.
-RULE_ITEMS = {
-    "sg-ingress-port-range-restricted": "sg-open-range.notification",
-    "netfw-policy-rule-group-associated": "netfw-policy-stateless-only.notification",
-    "netfw-rule-group-not-empty": "netfw-group-suricata.notification",
-    "sg-ingress-restricted-ports": "sg-open-range.notification",
-    "sg-ingress-authorized-ports-only": "sg-open-range.notification",
-    "sg-default-closed": "sg-default.notification",
-    "nacl-ingress-admin-ports-restricted": "nacl-ssh-open.notification",
-}
+RULE_ITEMS = {spec.rule_id: ITEMS_BY_TYPE[spec.resource_types[0]] for spec in all_rules()}
+RULE_ITEMS["sg-default-closed"] = "sg-default.notification"  # it judges default groups only
 
 
 @pytest.fixture(scope="module")
@@ -223,9 +215,11 @@ def policy_without_groups(aws):
 
 
 def _run_sg_runbook(group):
-    from perimeter.rules.sg_ingress_port_range_restricted.remediation import handler
+    from perimeter.rules.sg_ingress_port_range_restricted.remediation import Run, remediate
 
-    result = handler({"SecurityGroupId": group, "ReplacementTcpPorts": ["443"]}, None)
+    run = Run()  # remediate, not handler: the handler returns its failure for the document's Fail step to raise
+    remediate({"SecurityGroupId": group, "ReplacementTcpPorts": ["443"], "DryRun": "false"}, run)
+    result = run.outputs()
     return [(r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIpv4"]) for r in result["Removed"] + result["Added"]]
 
 
@@ -233,7 +227,7 @@ def _run_policy_runbook(events):
     from perimeter.rules.netfw_policy_rule_group_associated.remediation import handler
 
     result = handler(events, None)
-    return result["Changed"], result["List"], result["Reference"]
+    return result["Changed"], result["References"]
 
 
 SG_RUNBOOK_CALLS = ["DescribeSecurityGroups", "DescribeSecurityGroupRules", "AuthorizeSecurityGroupIngress",
@@ -255,7 +249,8 @@ def runbook(request, aws):
         group = request.getfixturevalue("open_group")
         return lambda: _run_sg_runbook(group), [("tcp", 0, 65535, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")]
     _, events = request.getfixturevalue("policy_without_groups")
-    return lambda: _run_policy_runbook(events), (True, "StatefulRuleGroupReferences", {"ResourceArn": events["RuleGroupArn"]})
+    return lambda: _run_policy_runbook(events), (True, [
+        {"List": "StatefulRuleGroupReferences", "ResourceArn": events["RuleGroupArn"], "Added": True}])
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -280,7 +275,9 @@ def test_runbook_call_failing_past_the_retries_fails_the_step_clearly(aws, runbo
 
     code = EC2_CODES[fault] if call[0] == "ec2" else {"throttling": "ThrottlingException"}.get(fault, EC2_CODES[fault])
     assert f"({code}) when calling the {call[1]} operation (reached max retries: 2)" in str(raised.value)
-    assert aws.faults.attempts(*call) == MAX_ATTEMPTS
+    # When the SG revoke fails, the replacement authorized before it is revoked again: one call more.
+    undo = 1 if call == ("ec2", "RevokeSecurityGroupIngress") else 0
+    assert aws.faults.attempts(*call) == MAX_ATTEMPTS + undo
 
 
 def test_lambda_clients_use_the_standard_retry_mode(aws, fixture_event):
@@ -435,7 +432,7 @@ def test_oversized_item_is_fetched_at_capture_time_and_judged_as_the_recorded_on
         stubber = OperationStubber(client, "GetResourceConfigHistory")
         stubber.add_response("get_resource_config_history", {"configurationItems": [api_shape(item)]}, expected_params={
             "resourceType": item["resourceType"], "resourceId": item["resourceId"],
-            "laterTime": item["configurationItemCaptureTime"], "limit": 1})
+            "laterTime": history_request(item)["laterTime"], "limit": PAGE_LIMIT})
         return stubber
 
     stubbers = stub_clients(aws, "config", configure)
@@ -446,7 +443,7 @@ def test_oversized_item_is_fetched_at_capture_time_and_judged_as_the_recorded_on
 
 @pytest.mark.parametrize("gone", ["not discovered", "empty history", "deleted"])
 @pytest.mark.parametrize("spec", all_rules(), ids=lambda spec: spec.rule_id)
-def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_item, spec, gone):
+def test_oversized_item_deleted_is_not_applicable_missing_from_history_fails(aws, fixture_item, spec, gone):
     item = fixture_item(RULE_ITEMS[spec.rule_id])
 
     def configure(client):
@@ -461,13 +458,16 @@ def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_item, s
         return stubber
 
     stub_clients(aws, "config", configure)
-    status = "ResourceDeleted" if gone == "deleted" else "ResourceNotRecorded"
+    if gone != "deleted":  # the summary says OK: a NOT_APPLICABLE would overwrite the last verdict
+        with pytest.raises(RuleInvocationError, match="Config's history holds no item with configurationStateId"):
+            HANDLERS[spec.rule_id](oversized_event(item, "r"), None)
+        return
     assert verdicts(HANDLERS[spec.rule_id](oversized_event(item, "r"), None)) == [
-        (item["resourceId"], "NOT_APPLICABLE", f"Resource status is {status}")
+        (item["resourceId"], "NOT_APPLICABLE", "Resource status is ResourceDeleted")
     ]
 
 
-def test_oversized_summary_without_capture_time_fetches_the_latest(aws, fixture_item):
+def test_oversized_summary_without_capture_time_is_found_by_its_state_id_from_the_latest(aws, fixture_item):
     item = fixture_item("sg-open-range.notification")
     event = oversized_event(item, "r")
     invoking = json.loads(event["invokingEvent"])
@@ -477,7 +477,7 @@ def test_oversized_summary_without_capture_time_fetches_the_latest(aws, fixture_
     def configure(client):
         stubber = OperationStubber(client, "GetResourceConfigHistory")
         stubber.add_response("get_resource_config_history", {"configurationItems": [api_shape(item)]}, expected_params={
-            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": SG_ID, "limit": 1})
+            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": SG_ID, "limit": PAGE_LIMIT})
         return stubber
 
     stub_clients(aws, "config", configure)

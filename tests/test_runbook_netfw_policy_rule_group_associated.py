@@ -7,8 +7,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from perimeter.firewall import rule_group_item
 from perimeter.registry import load_rule
 from perimeter.runbooks import render_runbook
+from perimeter.templates.remediation_parameters import RESOURCE_ID, RULE_VALUE, map_remediation_parameters
 from tests.fakes.networkfirewall import FakeNetworkFirewall
 from tests.ssm.runner import FAILED, SUCCESS, run_document
 from tests.ssm.validator import validate_document
@@ -46,14 +48,22 @@ def policy(*, stateful=(), stateless=(), strict=False, **extra) -> dict:
     return body
 
 
-def run(document: dict, firewall_policy: str, rule_group_arn: str, **parameters):
+def run(document: dict, firewall_policy: str, rule_group_arn: str | list[str], **parameters):
+    """Run the document; DryRun false unless given (the document's own default, a dry run, has its own test)."""
+    arns = [rule_group_arn] if isinstance(rule_group_arn, str) else rule_group_arn
     return run_document(document, {"AutomationAssumeRole": ROLE, "FirewallPolicy": firewall_policy,
-                                   "RuleGroupArn": rule_group_arn, **parameters}, region=REGION)
+                                   "RuleGroupArn": arns, "DryRun": False, **parameters}, region=REGION)
 
 
 def outputs(result) -> dict:
     assert result.status == SUCCESS, result.failure_message
     return {name.split(".", 1)[1]: value for name, value in result.outputs.items()}
+
+
+def only_reference(out: dict) -> tuple[str, dict]:
+    """(list, reference) of a run given one rule group."""
+    (entry,) = out["References"]
+    return entry["List"], {key: value for key, value in entry.items() if key in ("ResourceArn", "Priority")}
 
 
 def describe(arn: str) -> dict:
@@ -76,8 +86,8 @@ def test_stateful_group_joins_a_default_action_order_policy_without_priority(doc
     existing = nfw.put_rule_group("egress", rules="pass tcp any any -> any 443 (sid:1;)")
     arn = nfw.put_firewall_policy("edge", policy(stateful=[{"ResourceArn": existing}]))
     out = outputs(run(document, arn, MANAGED_ACTION))
-    assert out == {"Changed": True, "DryRun": False, "PolicyArn": arn, "List": STATEFUL_LIST,
-                   "Reference": {"ResourceArn": MANAGED_ACTION}, "Attempts": 1, "Message": out["Message"]}
+    assert out == {"Changed": True, "DryRun": False, "PolicyArn": arn, "Attempts": 1, "Message": out["Message"],
+                   "References": [{"List": STATEFUL_LIST, "ResourceArn": MANAGED_ACTION, "Added": True}]}
     assert nfw.firewall_policy(arn)[STATEFUL_LIST] == [{"ResourceArn": existing}, {"ResourceArn": MANAGED_ACTION}]
 
 
@@ -86,7 +96,7 @@ def test_stateful_group_joins_a_strict_order_policy_100_above_the_highest(docume
     arn = nfw.put_firewall_policy("strict", policy(strict=True, stateful=[
         {"ResourceArn": first, "Priority": 30}, {"ResourceArn": second, "Priority": 7}]))
     out = outputs(run(document, arn, MANAGED_STRICT))
-    assert out["Reference"] == {"ResourceArn": MANAGED_STRICT, "Priority": 130}
+    assert only_reference(out) == (STATEFUL_LIST, {"ResourceArn": MANAGED_STRICT, "Priority": 130})
     assert nfw.firewall_policy(arn)[STATEFUL_LIST][-1] == {"ResourceArn": MANAGED_STRICT, "Priority": 130}
 
 
@@ -94,7 +104,7 @@ def test_first_reference_of_a_list_gets_priority_100_and_a_stateless_group_alway
     group = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
     arn = nfw.put_firewall_policy("empty", policy())
     out = outputs(run(document, arn, group))
-    assert (out["List"], out["Reference"]) == (STATELESS_LIST, {"ResourceArn": group, "Priority": 100})
+    assert only_reference(out) == (STATELESS_LIST, {"ResourceArn": group, "Priority": 100})
     assert nfw.firewall_policy(arn)[STATELESS_LIST] == [{"ResourceArn": group, "Priority": 100}]
 
 
@@ -102,7 +112,8 @@ def test_given_priority_is_used_when_free(document, nfw):
     taken = nfw.put_rule_group("taken", "STATELESS", rule_group=STATELESS_RULES)
     group = nfw.put_rule_group("new", "STATELESS", rule_group=STATELESS_RULES)
     arn = nfw.put_firewall_policy("edge", policy(stateless=[{"ResourceArn": taken, "Priority": 50}]))
-    assert outputs(run(document, arn, group, Priority="5"))["Reference"] == {"ResourceArn": group, "Priority": 5}
+    out = outputs(run(document, arn, group, Priority="5"))
+    assert only_reference(out) == (STATELESS_LIST, {"ResourceArn": group, "Priority": 5})
     assert nfw.firewall_policy(arn)[STATELESS_LIST][-1] == {"ResourceArn": group, "Priority": 5}
 
 
@@ -135,7 +146,8 @@ def test_an_already_associated_group_changes_nothing_and_succeeds(document, nfw)
     arn = nfw.put_firewall_policy("edge", policy(strict=True, stateful=[{"ResourceArn": MANAGED_STRICT, "Priority": 9}]))
     token = nfw.update_token(arn)
     out = outputs(run(document, "edge", MANAGED_STRICT))
-    assert (out["Changed"], out["Reference"]) == (False, {"ResourceArn": MANAGED_STRICT, "Priority": 9})
+    assert out["Changed"] is False
+    assert out["References"] == [{"List": STATEFUL_LIST, "ResourceArn": MANAGED_STRICT, "Priority": 9, "Added": False}]
     assert "already" in out["Message"]
     assert nfw.calls_to("UpdateFirewallPolicy") == [] and nfw.update_token(arn) == token
 
@@ -152,9 +164,11 @@ def test_dry_run_says_what_it_would_add_and_changes_nothing(document, nfw):
     before = nfw.firewall_policy(arn)
     out = outputs(run(document, arn, MANAGED_STRICT, DryRun=True))
     assert (out["Changed"], out["DryRun"]) == (False, True)
-    assert out["Reference"] == {"ResourceArn": MANAGED_STRICT, "Priority": 100}
-    assert out["Message"] == f"Dry run: would add {MANAGED_STRICT} at priority 100 to {STATEFUL_LIST} of {arn}; " \
-                             "nothing changed"
+    assert out["References"] == [{"List": STATEFUL_LIST, "ResourceArn": MANAGED_STRICT, "Priority": 100,
+                                  "Added": False}]
+    assert out["Message"] == (f"Dry run: would add {MANAGED_STRICT} at priority 100 to {STATEFUL_LIST} of {arn}, "
+                              "after which netfw-policy-rule-group-associated would judge it COMPLIANT (Policy "
+                              "references 0 stateless and 1 stateful rule group(s)); nothing changed")
     assert nfw.calls_to("UpdateFirewallPolicy") == [] and nfw.firewall_policy(arn) == before
 
 
@@ -283,20 +297,206 @@ def test_an_own_stateful_group_of_the_other_rule_order_fails_too(document, nfw):
 def test_a_priority_given_for_a_default_action_order_stateful_reference_is_ignored_and_said(document, nfw):
     arn = nfw.put_firewall_policy("edge", policy())
     out = outputs(run(document, arn, MANAGED_ACTION, Priority="7"))
-    assert out["Reference"] == {"ResourceArn": MANAGED_ACTION}
+    assert only_reference(out) == (STATEFUL_LIST, {"ResourceArn": MANAGED_ACTION})
     assert out["Message"].endswith("(Priority 7 ignored: DEFAULT_ACTION_ORDER policies take none)")
 
 
-def test_afterwards_the_rule_evaluates_the_policy_compliant(document, nfw):
+def policy_verdict(arn: str, required: str = "any") -> tuple[str, str]:
+    """The rule's verdict, through the registry as the Lambda gives it, on the policy as described now."""
     spec = load_rule("perimeter.rules.netfw_policy_rule_group_associated.rule")
-    parameters = spec.parse_parameters({})
+    item = {"resourceType": "AWS::NetworkFirewall::FirewallPolicy", "resourceId": arn,
+            "configurationItemStatus": "OK", "configuration": describe(arn)}
+    verdict = spec.evaluate(item, spec.parse_parameters({"requiredRuleGroupTypes": required}))
+    return verdict.compliance, verdict.annotation
+
+
+def test_afterwards_the_rule_evaluates_the_policy_compliant(document, nfw):
     arn = nfw.put_firewall_policy("edge", policy(strict=True))
-
-    def verdict():
-        item = {"resourceType": "AWS::NetworkFirewall::FirewallPolicy", "resourceId": arn,
-                "configurationItemStatus": "OK", "configuration": describe(arn)}
-        return spec.evaluate(item, parameters).compliance
-
-    assert verdict() == "NON_COMPLIANT"
+    assert policy_verdict(arn)[0] == "NON_COMPLIANT"
     outputs(run(document, arn, MANAGED_STRICT))
-    assert verdict() == "COMPLIANT"
+    assert policy_verdict(arn)[0] == "COMPLIANT"
+
+
+# --- issue 10 item 8: the document itself defaults to a dry run ------------------------------------------------
+
+def test_the_document_defaults_dry_run_to_true_and_then_changes_nothing(document, nfw):
+    assert document["parameters"]["DryRun"]["default"] is True
+    arn = nfw.put_firewall_policy("edge", policy())
+    given = {"AutomationAssumeRole": ROLE, "FirewallPolicy": arn, "RuleGroupArn": [MANAGED_ACTION]}
+    out = outputs(run_document(document, given, region=REGION))  # started by hand, DryRun left alone
+    assert (out["Changed"], out["DryRun"]) == (False, True)
+    assert out["Message"].startswith("Dry run: would add")
+    assert nfw.calls_to("UpdateFirewallPolicy") == [] and nfw.firewall_policy(arn)[STATEFUL_LIST] == []
+
+
+# --- issue 10 item 13: the runbook succeeds only when the rule then judges the policy COMPLIANT ----------------
+
+def test_required_rule_group_types_gets_the_rules_value_in_the_templates(document):
+    spec = load_rule("perimeter.rules.netfw_policy_rule_group_associated.rule")
+    mapped = {parameter.name: parameter for parameter in map_remediation_parameters(spec, document)}
+    assert (mapped["RequiredRuleGroupTypes"].source, mapped["RequiredRuleGroupTypes"].rule_parameter) == \
+        (RULE_VALUE, "requiredRuleGroupTypes")
+    assert mapped["FirewallPolicy"].source == RESOURCE_ID
+    assert document["parameters"]["RequiredRuleGroupTypes"]["default"] == spec.parameter_defaults[
+        "requiredRuleGroupTypes"]
+
+
+def test_a_stateless_group_is_refused_when_the_rule_requires_stateful(document, nfw):
+    group = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("edge", policy())
+    result = run(document, arn, group, RequiredRuleGroupTypes="stateful")
+    assert result.status == FAILED
+    assert f"Rule group {group} is STATELESS, which does not satisfy requiredRuleGroupTypes stateful: give a " \
+           "stateful rule group. Nothing changed." in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+    assert policy_verdict(arn, "stateful")[0] == "NON_COMPLIANT"
+
+
+def test_a_stateful_group_is_refused_when_the_rule_requires_stateless(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    result = run(document, arn, MANAGED_ACTION, RequiredRuleGroupTypes="stateless")
+    assert result.status == FAILED
+    assert "is STATEFUL, which does not satisfy requiredRuleGroupTypes stateless" in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+def test_required_rule_group_types_is_read_by_the_rules_own_parser(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    result = run(document, arn, MANAGED_ACTION, RequiredRuleGroupTypes="all")
+    assert result.status == FAILED
+    assert "parameter RequiredRuleGroupTypes (rule parameter requiredRuleGroupTypes): 'all' is not one of any, " \
+           "stateful, stateless, both" in result.failure_message
+    assert nfw.calls_to("DescribeRuleGroup") == [] and nfw.calls_to("UpdateFirewallPolicy") == []
+    # As the rule reads it: case and surrounding blanks do not matter.
+    assert outputs(run(document, arn, MANAGED_ACTION, RequiredRuleGroupTypes=" Stateful "))["Changed"] is True
+    assert policy_verdict(arn, "stateful")[0] == "COMPLIANT"
+
+
+EMPTY_STATEFUL = [
+    pytest.param({"RulesSource": {"RulesString": "# nothing\n\n"}}, id="rules-string-only-comments"),
+    pytest.param({"RulesSource": {"StatefulRules": []}}, id="no-stateful-rules"),
+    pytest.param({"RulesSource": {"RulesSourceList": {"Targets": [], "TargetTypes": ["HTTP_HOST"],
+                                                      "GeneratedRulesType": "DENYLIST"}}}, id="domain-list-no-targets"),
+]
+
+
+@pytest.mark.parametrize("rule_group", EMPTY_STATEFUL)
+def test_an_empty_stateful_group_is_refused_as_netfw_rule_group_not_empty_judges_it(document, nfw, rule_group):
+    group = nfw.put_rule_group("nothing", rule_group=rule_group)
+    arn = nfw.put_firewall_policy("edge", policy())
+    result = run(document, arn, group)
+    assert result.status == FAILED
+    assert f"Rule group {group} is judged NON_COMPLIANT by netfw-rule-group-not-empty: Stateful rule group is " \
+           "empty: no stateful rules, no Suricata rule lines, no domain list targets. Associating it would make " \
+           "the policy comply while inspecting nothing" in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+    assert policy_verdict(arn)[0] == "NON_COMPLIANT"
+
+
+def test_an_empty_stateless_group_is_refused(document, nfw):
+    group = nfw.put_rule_group("nothing", "STATELESS", rule_group={
+        "RulesSource": {"StatelessRulesAndCustomActions": {"StatelessRules": []}}})
+    arn = nfw.put_firewall_policy("edge", policy())
+    result = run(document, arn, group)
+    assert result.status == FAILED
+    assert "by netfw-rule-group-not-empty: Stateless rule group is empty: no stateless rules." \
+        in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+def test_an_already_associated_empty_group_fails_rather_than_reporting_success(document, nfw):
+    group = nfw.put_rule_group("nothing", rules="# nothing")
+    arn = nfw.put_firewall_policy("edge", policy(stateful=[{"ResourceArn": group}]))
+    result = run(document, arn, group)
+    assert result.status == FAILED
+    assert "judged NON_COMPLIANT by netfw-rule-group-not-empty" in result.failure_message
+
+
+def test_a_described_rule_group_becomes_the_item_the_not_empty_rule_reads(nfw):
+    group = nfw.put_rule_group("egress", rules="pass tcp any any -> any 443 (sid:1;)\n# a comment\n")
+    described = boto3.client("network-firewall", region_name=REGION).describe_rule_group(RuleGroupArn=group)
+    item = rule_group_item(described)
+    response = described["RuleGroupResponse"]
+    assert (item["resourceType"], item["resourceId"], item["resourceName"], item["ARN"]) == \
+        ("AWS::NetworkFirewall::RuleGroup", response["RuleGroupId"], "egress", group)
+    spec = load_rule("perimeter.rules.netfw_rule_group_not_empty.rule")
+    verdict = spec.evaluate(item, spec.parse_parameters({}))
+    assert (verdict.compliance, verdict.annotation) == ("COMPLIANT", "Stateful rule group has 1 rule(s)")
+    # AWS does not publish a managed group's rules: its item has none, exactly as DescribeRuleGroup answers.
+    managed = rule_group_item(boto3.client("network-firewall", region_name=REGION).describe_rule_group(
+        RuleGroupArn=MANAGED_STRICT))
+    assert "ruleGroup" not in managed["configuration"] and managed["ARN"] == MANAGED_STRICT
+
+
+def test_both_required_and_one_group_for_a_policy_with_neither_fails_naming_what_is_missing(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    result = run(document, arn, MANAGED_ACTION, RequiredRuleGroupTypes="both")
+    assert result.status == FAILED
+    assert f"With {MANAGED_ACTION}, firewall policy {arn} would still be NON_COMPLIANT under requiredRuleGroupTypes " \
+           "both: No stateless rule group associated (policy has 1 stateful); stateless default action " \
+           "aws:forward_to_sfe. Give RuleGroupArn a stateless rule group as well" in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+def test_both_required_with_one_group_of_each_type_adds_both_in_one_update(document, nfw):
+    stateless = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("edge", policy())
+    out = outputs(run(document, arn, [MANAGED_ACTION, stateless], RequiredRuleGroupTypes="both"))
+    assert out["Changed"] is True
+    assert out["References"] == [
+        {"List": STATEFUL_LIST, "ResourceArn": MANAGED_ACTION, "Added": True},
+        {"List": STATELESS_LIST, "ResourceArn": stateless, "Priority": 100, "Added": True},
+    ]
+    assert out["Message"].endswith("netfw-policy-rule-group-associated now judges it COMPLIANT (Policy references 1 "
+                                   "stateless and 1 stateful rule group(s))")
+    assert len(nfw.calls_to("UpdateFirewallPolicy")) == 1
+    assert policy_verdict(arn, "both") == ("COMPLIANT", "Policy references 1 stateless and 1 stateful rule group(s)")
+
+
+def test_both_required_and_one_type_present_needs_only_the_other(document, nfw):
+    stateless = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("edge", policy(stateless=[{"ResourceArn": stateless, "Priority": 10}]))
+    assert outputs(run(document, arn, MANAGED_ACTION, RequiredRuleGroupTypes="both"))["Changed"] is True
+    assert policy_verdict(arn, "both")[0] == "COMPLIANT"
+
+
+def test_two_groups_of_the_same_type_are_refused(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    malware_action = MALWARE_STRICT.replace("StrictOrder", "ActionOrder")
+    result = run(document, arn, [MANAGED_ACTION, malware_action])
+    assert result.status == FAILED
+    assert "RuleGroupArn names two STATEFUL rule groups; give at most one of each type" in result.failure_message
+    assert nfw.calls_to("UpdateFirewallPolicy") == []
+
+
+def test_more_than_two_groups_are_refused_by_the_document(document, nfw):
+    stateless = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("edge", policy())
+    with pytest.raises(ValueError, match="maxItems"):
+        run(document, arn, [MANAGED_ACTION, stateless, MALWARE_STRICT])
+
+
+def test_a_dry_run_that_would_leave_the_policy_non_compliant_fails_too(document, nfw):
+    arn = nfw.put_firewall_policy("edge", policy())
+    result = run(document, arn, MANAGED_ACTION, RequiredRuleGroupTypes="both", DryRun=True)
+    assert result.status == FAILED
+    assert "would still be NON_COMPLIANT" in result.failure_message
+
+
+def test_a_policy_the_rule_still_judges_non_compliant_after_the_update_fails_loudly(document, nfw):
+    # Right after our update another writer removes the stateless group: the references we added are there,
+    # but under "both" the policy is NON_COMPLIANT again, and the run must not report success.
+    stateless = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("edge", policy(stateless=[{"ResourceArn": stateless, "Priority": 10}]))
+    update = nfw._operations["UpdateFirewallPolicy"]
+
+    def update_then_other_writer(params, region):
+        response = update(params, region)
+        nfw.bump_token(arn, lambda body: body.update({STATELESS_LIST: []}))
+        return response
+
+    nfw._operations["UpdateFirewallPolicy"] = update_then_other_writer
+    result = run(document, arn, MANAGED_ACTION, RequiredRuleGroupTypes="both")
+    assert result.status == FAILED
+    assert f"UpdateFirewallPolicy succeeded but netfw-policy-rule-group-associated still judges {arn} NON_COMPLIANT " \
+           "when described again: No stateless rule group associated (policy has 1 stateful)" in result.failure_message

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import perimeter.scan as scan_module
+import perimeter.jsoninput as jsoninput
 from perimeter.scan import ScanInputError, read_items
 
 
@@ -75,25 +75,31 @@ def test_streamed_items_equal_json_loads_for_any_window(tmp_path_factory, items,
     path.write_text(json.dumps(document, indent=indent, ensure_ascii=False), encoding="utf-8")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(scan_module, "_CHUNK", chunk)
+        patch.setattr(jsoninput, "CHUNK", chunk)
         streamed = list(read_items(path))
 
     assert streamed == items
 
 
 @settings(max_examples=60, deadline=None, database=None, derandomize=True)
-@given(cut=st.integers(0, 400), chunk=st.integers(1, 32))
-def test_any_truncation_is_a_clean_error_never_a_wrong_item(tmp_path_factory, cut, chunk):
+@given(cut=st.integers(0, 600), chunk=st.integers(1, 32), indent=st.sampled_from([None, 1]))
+def test_any_truncation_is_json_loads_own_error_at_its_line_and_column(tmp_path_factory, cut, chunk, indent):
+    """The reader sees the text through a small window, yet names the fault as json.loads does on the whole."""
     items = [{"resourceId": f"sg-{n}", "configuration": {"ports": [n, n + 1.5], "name": "é\\\"x"}} for n in range(6)]
-    text = json.dumps({"fileVersion": "1.0", "configurationItems": items})
+    text = json.dumps({"fileVersion": "1.0", "configurationItems": items, "after": {"x": [1]}}, indent=indent)
+    text = text[: min(cut, len(text) - 1)]
     path = tmp_path_factory.mktemp("cut") / "items.json"
-    path.write_text(text[: min(cut, len(text) - 1)], encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(json.JSONDecodeError) as whole:
+        json.loads(text)
 
     streamed = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(scan_module, "_CHUNK", chunk)
-        with pytest.raises(ScanInputError):
+        patch.setattr(jsoninput, "CHUNK", chunk)
+        with pytest.raises(ScanInputError) as error:
             for item in read_items(path):
                 streamed.append(item)
 
     assert streamed == items[: len(streamed)]
+    expected = f"invalid JSON: {whole.value.msg} at line {whole.value.lineno} column {whole.value.colno}"
+    assert str(error.value) == f"{path}: {expected}"

@@ -25,10 +25,13 @@ from botocore import xform_name
 from perimeter import templates
 from perimeter.registry import all_rules
 from perimeter.runbooks import core_modules, render_runbook
+from perimeter.templates.limits import body_limit
+from perimeter.templates.packs import PackValues, pack
+from perimeter.templates.plan import plan_pack
 from perimeter.templates import (
-    ACCOUNT_PACK, ACCOUNT_STACK, AUTOMATION_ROLE, BUILDERS, MAX_PACK_BODY_BYTES, MAX_PACK_PARAMETERS, ORG_CENTRAL,
-    ORG_MEMBER, ORG_PACK, PACK_FILES, RESOURCE_ID, RULE_VALUE, TEMPLATE_VALUE, TemplateError, logical_id,
-    map_remediation_parameters,
+    ACCOUNT_PACK, ACCOUNT_STACK, AUTOMATION_ROLE, BUILDERS, MAX_PACK_BODY_BYTES, MAX_PACK_PARAMETERS,
+    MAX_REGION_LENGTH, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES, RESOURCE_ID, ROLE_SUFFIX_LENGTH, RULE_VALUE,
+    TEMPLATE_VALUE, TemplateError, logical_id, map_remediation_parameters,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +43,29 @@ POLICIES_JSON = Path(__import__("cfnlint").__file__).parent / "data" / "Addition
 SPECS = all_rules()
 IDS = [spec.rule_id for spec in SPECS]
 RULE_TEMPLATES = (ACCOUNT_STACK, ACCOUNT_PACK, ORG_PACK)
+FUNCTION_TEMPLATES = (ACCOUNT_STACK, ORG_MEMBER)
 READ_PREFIXES = ("Describe", "Get", "List")
+
+
+# A pack rendered with a value for every runbook parameter that has none (`perimeter pack --parameters`), so that
+# every rule with a runbook gets its remediation configuration; the committed packs leave those out.
+FULL = "+values"
+FULL_PACKS = (ACCOUNT_PACK + FULL, ORG_PACK + FULL)
+
+
+def every_required_value() -> PackValues:
+    rules = {}
+    for plan in plan_pack():
+        required = {p.name: f"example-{p.name}" for p in plan.template_parameters() if p.required}
+        if required:
+            rules[plan.rule_id] = required
+    return PackValues(rules)
 
 
 @lru_cache(maxsize=None)
 def load(relative: str) -> dict:
+    if relative.endswith(FULL):
+        return pack(plan_pack(), every_required_value(), organization=relative.startswith("organization/"))
     return yaml.safe_load((TEMPLATES / relative).read_text(encoding="utf-8"))
 
 
@@ -73,6 +94,12 @@ def test_committed_templates_match_the_rule_metadata():
     assert not stale, f"templates drifted from rules/*/parameters.json and runbooks: {stale}; run `make templates`"
 
 
+def test_templates_directory_holds_only_the_generated_templates():
+    on_disk = {path.relative_to(TEMPLATES).as_posix() for path in TEMPLATES.rglob("*.yaml") if path != CHECKOV_CONFIG}
+
+    assert on_disk == set(BUILDERS)  # a template the generator dropped (central.yaml) must not linger
+
+
 def test_check_mode_reports_drift(tmp_path, capsys):
     shutil.copytree(TEMPLATES, tmp_path / "templates")
     assert templates.main(["--check", str(tmp_path / "templates")]) == 0
@@ -88,7 +115,7 @@ def test_conformance_pack_bodies_fit_config_limits(relative):
     body = (TEMPLATES / relative).read_bytes()
     pack = load(relative)
 
-    assert len(body) <= MAX_PACK_BODY_BYTES, f"{relative} is {len(body)} bytes"
+    assert len(body) <= body_limit(relative), f"{relative} is {len(body)} bytes"
     assert len(pack["Parameters"]) <= MAX_PACK_PARAMETERS
     # A pack holds Config rules and remediation configurations only: it cannot create functions or documents.
     assert {r["Type"] for r in pack["Resources"].values()} <= {
@@ -96,9 +123,8 @@ def test_conformance_pack_bodies_fit_config_limits(relative):
     assert set(pack) <= {"Parameters", "Conditions", "Resources"}
 
 
-@pytest.mark.parametrize("relative", RULE_TEMPLATES)
-def test_rule_parameters_follow_the_conformance_pack_naming(relative):
-    template = load(relative)
+def test_rule_parameters_follow_the_conformance_pack_naming():
+    template = load(ACCOUNT_STACK)
     for spec in SPECS:
         rule = template["Resources"][logical_id(spec.rule_id)]
         inputs = rule["Properties"].get("InputParameters", {})
@@ -109,12 +135,36 @@ def test_rule_parameters_follow_the_conformance_pack_naming(relative):
             assert inputs[name] == {"Fn::If": [f"{parameter}IsSet", {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
 
 
+@pytest.mark.parametrize("relative", PACK_FILES)
+def test_packs_write_each_rule_parameter_in_with_its_declared_default(relative):
+    template = load(relative)
+    for spec in SPECS:
+        inputs = template["Resources"][logical_id(spec.rule_id)]["Properties"].get("InputParameters", {})
+        # A blank default leaves the parameter out, so the rule's own default applies, as in the stack.
+        assert inputs == {name: default for name, default in spec.parameter_defaults.items() if default}
+
+
+@pytest.mark.parametrize("relative", PACK_FILES + FULL_PACKS)
+def test_pack_input_parameters_are_the_documented_budget(relative):
+    """NamePrefix, RemediationAutomatic, and the DryRun of each remediation the pack configures; nothing else."""
+    template = load(relative)
+    configured = [name for name in template["Resources"] if name.endswith("Remediation")]
+
+    assert list(template["Parameters"]) == ["NamePrefix", "RemediationAutomatic"] + [f"{n}DryRun" for n in configured]
+    if relative in FULL_PACKS:
+        assert len(configured) == len(RUNBOOK_SPECS)
+
+
 # --- external linters -------------------------------------------------------------------------------------
 
-def test_cfn_lint_finds_nothing_in_any_template_or_pack_body():
+def test_cfn_lint_finds_nothing_in_any_template_or_pack_body(tmp_path):
     if not CFN_LINT.is_file():
         pytest.fail(f"{CFN_LINT} is missing: `make test` installs cfn-lint with the test extras")
     files = [str(TEMPLATES / relative) for relative in BUILDERS]
+    for relative in FULL_PACKS:  # the packs `perimeter pack --parameters` renders, every remediation configured
+        path = tmp_path / relative.replace("/", "-").replace(FULL, "")
+        path.write_text(yaml.safe_dump(load(relative), sort_keys=False), encoding="utf-8")
+        files.append(str(path))
     # Informational findings too (-c I): zero of every level. The only ignore is W3002 on each function's Code,
     # declared in that resource's Metadata: the local path is what `aws cloudformation package` uploads.
     result = subprocess.run([str(CFN_LINT), "--format", "parseable", "-c", "I", "--", *files],
@@ -157,9 +207,10 @@ def test_every_checkov_skip_is_justified():
             justification.insert(0, lines[j])
             j -= 1
         assert check in " ".join(justification), f"the comment above {check} does not name it"
-    for name, resource in resources(ORG_CENTRAL, "AWS::Lambda::Permission").items():
-        for skip in resource["Metadata"]["checkov"]["skip"]:
-            assert len(skip["comment"]) > 40, name
+    for relative in BUILDERS:
+        for name, resource in load(relative)["Resources"].items():
+            for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+                assert len(skip["comment"]) > 40, (relative, name)
 
 
 # --- IAM ----------------------------------------------------------------------------------------------------
@@ -224,22 +275,34 @@ def test_automation_roles_trust_only_ssm_of_this_account():
             assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}, name
 
 
-def test_lambda_permissions_are_limited_to_this_account_or_the_organization():
-    permissions = {**resources(ACCOUNT_STACK, "AWS::Lambda::Permission"),
-                   **{f"central:{n}": r for n, r in resources(ORG_CENTRAL, "AWS::Lambda::Permission").items()}}
-    assert len(permissions) == 2 * len(SPECS)
+def test_config_may_invoke_each_function_only_for_the_functions_own_account():
+    # A service principal's request carries no aws:PrincipalOrgID (IAM User Guide, global condition keys), so an
+    # invoke permission conditioned on it never matches: every account runs its own functions, under SourceAccount.
+    permissions = {f"{relative}:{name}": permission for relative in FUNCTION_TEMPLATES
+                   for name, permission in resources(relative, "AWS::Lambda::Permission").items()}
+    assert len(permissions) == len(FUNCTION_TEMPLATES) * len(SPECS)
     for name, permission in permissions.items():
         properties = permission["Properties"]
-        assert properties["Principal"] == "config.amazonaws.com"
-        assert properties["Action"] == "lambda:InvokeFunction"
-        if name.startswith("central:"):
-            assert properties["PrincipalOrgID"] == {"Ref": "OrganizationId"}, name
-        else:
-            assert properties["SourceAccount"] == {"Ref": "AWS::AccountId"}, name
+        assert properties == {"Action": "lambda:InvokeFunction", "FunctionName": properties["FunctionName"],
+                              "Principal": "config.amazonaws.com", "SourceAccount": {"Ref": "AWS::AccountId"}}, name
+    for relative in BUILDERS:
+        assert "PrincipalOrgID" not in json.dumps(resources(relative, "AWS::Lambda::Permission")), relative
+
+
+def test_no_role_is_assumed_across_accounts():
+    for relative, name, statement in all_policy_statements():
+        assert "sts:AssumeRole" not in as_list(statement["Action"]), (relative, name)
+    for relative in BUILDERS:
+        for name, role in resources(relative, "AWS::IAM::Role").items():
+            [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            assert set(trust["Principal"]) == {"Service"}, (relative, name)  # a service of this account, no "AWS"
+    for relative in RULE_TEMPLATES:
+        for rule in resources(relative, "AWS::Config::ConfigRule").values():
+            assert "ExecutionRoleName" not in rule["Properties"].get("InputParameters", {}), relative
 
 
 def test_each_function_has_its_own_role_with_only_its_rules_actions():
-    for relative in (ACCOUNT_STACK, ORG_CENTRAL):
+    for relative in FUNCTION_TEMPLATES:
         functions = resources(relative, "AWS::Lambda::Function")
         roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
         assert len(set(roles)) == len(functions) == len(SPECS), relative
@@ -247,11 +310,100 @@ def test_each_function_has_its_own_role_with_only_its_rules_actions():
         logical = logical_id(spec.rule_id)
         declared = {a for s in spec.metadata["Perimeter"]["LambdaActions"] for a in s["Action"]}
         base = {"config:PutEvaluations", "config:GetResourceConfigHistory"}
-        stack_role = load(ACCOUNT_STACK)["Resources"][f"{logical}FunctionRole"]["Properties"]
-        exec_role = load(ORG_MEMBER)["Resources"][f"{logical}ExecutionRole"]["Properties"]
-        for role, extra in ((stack_role, {"logs:CreateLogStream", "logs:PutLogEvents"}), (exec_role, set())):
+        for relative in FUNCTION_TEMPLATES:
+            role = load(relative)["Resources"][f"{logical}FunctionRole"]["Properties"]
             granted = {a for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] for a in as_list(s["Action"])}
-            assert granted == base | declared | extra, spec.rule_id
+            assert granted == base | declared | {"logs:CreateLogStream", "logs:PutLogEvents"}, (relative, spec.rule_id)
+
+
+# --- deployable in several regions of one account ---------------------------------------------------------------
+
+def test_the_longest_region_code_fits_the_role_name_budget():
+    endpoints = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text(encoding="utf-8"))
+    regions = [region for partition in endpoints["partitions"] for region in partition["regions"]]
+
+    assert max(len(region) for region in regions) <= MAX_REGION_LENGTH
+    assert ROLE_SUFFIX_LENGTH == 1 + MAX_REGION_LENGTH
+
+
+def test_named_roles_carry_the_region_and_function_roles_are_unnamed():
+    for relative in FUNCTION_TEMPLATES:
+        for name, role in resources(relative, "AWS::IAM::Role").items():
+            role_name = role["Properties"].get("RoleName")
+            if name.endswith("FunctionRole"):
+                assert role_name is None, (relative, name)
+            else:
+                assert role_name["Fn::Sub"].endswith("-${AWS::Region}"), (relative, name)
+
+
+def arn_texts(node) -> list[str]:
+    """Every ARN (or ARN pattern) written in ``node``, as its Fn::Sub text."""
+    if isinstance(node, dict):
+        if "Fn::Sub" in node:
+            return [node["Fn::Sub"]]
+        return [text for value in node.values() for text in arn_texts(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in arn_texts(value)]
+    return [node] if isinstance(node, str) and node.startswith("arn:") else []
+
+
+def test_role_policies_and_trusts_name_only_their_own_region():
+    seen = 0
+    for relative in FUNCTION_TEMPLATES:
+        for name, role in resources(relative, "AWS::IAM::Role").items():
+            properties = role["Properties"]
+            texts = arn_texts(properties.get("Policies", [])) + arn_texts(properties["AssumeRolePolicyDocument"])
+            for text in texts:
+                plain = text.replace("${AWS::Partition}", "aws").replace("${AWS::Region}", "THIS-REGION")
+                service, region = plain.split(":")[2:4]
+                if service not in ("iam", "s3"):  # global services' ARNs have no region
+                    seen += 1
+                    assert region == "THIS-REGION", (relative, name, text)
+    assert seen
+
+
+# --- failed evaluations are visible ---------------------------------------------------------------------------
+
+def test_every_function_has_an_alarm_on_its_errors_notifying_the_optional_topic():
+    for relative in FUNCTION_TEMPLATES:
+        template = load(relative)
+        alarms = resources(relative, "AWS::CloudWatch::Alarm")
+        functions = resources(relative, "AWS::Lambda::Function")
+        watched = {}
+        for name, alarm in alarms.items():
+            properties = alarm["Properties"]
+            [dimension] = properties["Dimensions"]
+            watched[dimension["Value"]["Ref"]] = name
+            assert (properties["Namespace"], properties["MetricName"], dimension["Name"]) == (
+                "AWS/Lambda", "Errors", "FunctionName"), name
+            assert (properties["Statistic"], properties["Threshold"], properties["ComparisonOperator"]) == (
+                "Sum", 0, "GreaterThanThreshold"), name  # the first failure
+            assert properties["TreatMissingData"] == "notBreaching"
+            topic = {"Fn::If": ["AlarmTopicArnIsSet", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+            assert properties["AlarmActions"] == properties["OKActions"] == topic, name
+        assert set(watched) == set(functions), relative
+        assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+        assert template["Conditions"]["AlarmTopicArnIsSet"] == {"Fn::Not": [{"Fn::Equals": [
+            {"Ref": "AlarmTopicArn"}, ""]}]}
+
+
+# --- the organization's artifact buckets ------------------------------------------------------------------------
+
+def test_the_artifact_bucket_is_regional_and_readable_by_the_organization_only():
+    bucket = load(ORG_ARTIFACTS)["Resources"]["ArtifactBucket"]["Properties"]
+    [read, tls] = load(ORG_ARTIFACTS)["Resources"]["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+
+    assert bucket["BucketName"] == {"Fn::Sub": "${ArtifactBucketPrefix}-${AWS::Region}"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert (read["Effect"], read["Action"]) == ("Allow", "s3:GetObject")
+    assert read["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ArtifactBucket}/*"}
+    assert read["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    for function in resources(ORG_MEMBER, "AWS::Lambda::Function").values():
+        # Lambda reads code only from a bucket in the function's own region.
+        assert function["Properties"]["Code"] == {"S3Bucket": bucket["BucketName"], "S3Key": {"Ref": "ArtifactKey"}}
+    member_prefix = load(ORG_MEMBER)["Parameters"]["ArtifactBucketPrefix"]
+    assert member_prefix == load(ORG_ARTIFACTS)["Parameters"]["ArtifactBucketPrefix"]
 
 
 # --- the actions each rule declares are the ones its code calls ----------------------------------------------
@@ -358,7 +510,7 @@ def test_a_periodic_rule_gets_a_scheduled_source_with_its_frequency():
 
 
 def test_functions_run_python_3_12_with_each_rules_handler():
-    for relative in (ACCOUNT_STACK, ORG_CENTRAL):
+    for relative in FUNCTION_TEMPLATES:
         functions = resources(relative, "AWS::Lambda::Function")
         handlers = {f["Properties"]["Handler"] for f in functions.values()}
         assert {f["Properties"]["Runtime"] for f in functions.values()} == {"python3.12"}
@@ -372,7 +524,7 @@ def test_functions_run_python_3_12_with_each_rules_handler():
 RUNBOOK_SPECS = [spec for spec in SPECS if (spec.folder / "runbook.yaml").exists()]
 
 
-@pytest.mark.parametrize("relative", RULE_TEMPLATES)
+@pytest.mark.parametrize("relative", (ACCOUNT_STACK,) + FULL_PACKS)
 @pytest.mark.parametrize("spec", RUNBOOK_SPECS, ids=[s.rule_id for s in RUNBOOK_SPECS])
 def test_remediation_parameters_match_the_runbook(spec, relative):
     runbook = yaml.safe_load((spec.folder / "runbook.yaml").read_text(encoding="utf-8"))["parameters"]
@@ -395,7 +547,7 @@ def test_remediation_parameters_match_the_runbook(spec, relative):
     assert configuration["Automatic"] == {"Fn::If": ["RemediationIsAutomatic", True, False]}
 
 
-@pytest.mark.parametrize("relative", RULE_TEMPLATES)
+@pytest.mark.parametrize("relative", (ACCOUNT_STACK,) + FULL_PACKS)
 def test_remediation_is_manual_and_dry_run_by_default(relative):
     template = load(relative)
     assert str(template["Parameters"]["RemediationAutomatic"]["Default"]) == "false"
@@ -438,6 +590,7 @@ def test_mapping_of_the_security_group_runbook_is_explicit():
         "IncludeSelfReferences": (RULE_VALUE, "includeSelfReferences", None),
         "ReplacementTcpPorts": (TEMPLATE_VALUE, None, ""),
         "ReplacementUdpPorts": (TEMPLATE_VALUE, None, ""),
+        "InboundRuleQuota": (TEMPLATE_VALUE, None, "60"),
         "DryRun": (TEMPLATE_VALUE, None, "true"),
     }
 
@@ -507,53 +660,34 @@ def test_named_resources_fit_their_limits_with_the_longest_allowed_prefix():
     prefix = "p" * limit
     for spec in SPECS:
         assert len(prefix + spec.rule_id) <= 64  # Lambda function name
-        for suffix in templates.ROLE_SUFFIXES:
-            assert len(prefix + spec.rule_id + suffix) <= 64  # IAM role name
+        assert len(prefix + spec.rule_id + "-" + "r" * MAX_REGION_LENGTH) <= 64  # automation role, with the region
 
 
-def test_organization_pieces_reference_each_other_by_the_same_names():
-    central = load(ORG_CENTRAL)["Resources"]
-    member = load(ORG_MEMBER)["Resources"]
-    pack = load(ORG_PACK)["Resources"]
+@pytest.mark.parametrize("stack_file, pack_file", [(ACCOUNT_STACK, ACCOUNT_PACK), (ORG_MEMBER, ORG_PACK)])
+def test_each_pack_names_its_own_accounts_functions_documents_and_regional_roles(stack_file, pack_file):
+    stack = load(stack_file)["Resources"]
+    pack = load(pack_file)
+    assert "CentralAccountId" not in pack["Parameters"]
     for spec in SPECS:
         logical = logical_id(spec.rule_id)
-        function_name = central[f"{logical}Function"]["Properties"]["FunctionName"]["Fn::Sub"]
-        lambda_role = central[f"{logical}FunctionRole"]["Properties"]["RoleName"]["Fn::Sub"]
-        execution_role = member[f"{logical}ExecutionRole"]["Properties"]["RoleName"]["Fn::Sub"]
-        rule = pack[logical]["Properties"]
+        function_name = stack[f"{logical}Function"]["Properties"]["FunctionName"]["Fn::Sub"]
+        rule = pack["Resources"][logical]["Properties"]
 
-        assert rule["Source"]["SourceIdentifier"]["Fn::Sub"].endswith(f":${{CentralAccountId}}:function:{function_name}")
-        assert rule["InputParameters"]["ExecutionRoleName"] == {"Fn::Sub": execution_role}
-        trust = member[f"{logical}ExecutionRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
-        assert trust["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::Sub"].endswith(f":role/{lambda_role}")
-        [assume] = [s for p in central[f"{logical}FunctionRole"]["Properties"]["Policies"]
-                    for s in p["PolicyDocument"]["Statement"] if s["Action"] == "sts:AssumeRole"]
-        assert assume["Resource"]["Fn::Sub"].endswith(f":role/{execution_role}")
-        assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}}
-        if f"{logical}Remediation" in pack:
-            remediation = pack[f"{logical}Remediation"]["Properties"]
-            document = member[f"{logical}RemediationDocument"]["Properties"]["Name"]
-            role = member[f"{logical}RemediationRole"]["Properties"]["RoleName"]["Fn::Sub"]
-            assert remediation["TargetId"] == document
-            assert remediation["Parameters"]["AutomationAssumeRole"]["StaticValue"]["Values"] == [
+        assert rule["Source"]["SourceIdentifier"] == {"Fn::Sub": (
+            f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{function_name}")}
+        if f"{logical}Remediation" in pack["Resources"]:
+            remediation = pack["Resources"][f"{logical}Remediation"]
+            role = stack[f"{logical}RemediationRole"]["Properties"]["RoleName"]["Fn::Sub"]
+            assert remediation["DependsOn"] == [logical]
+            assert remediation["Properties"]["TargetId"] == stack[f"{logical}RemediationDocument"]["Properties"]["Name"]
+            assert remediation["Properties"]["Parameters"]["AutomationAssumeRole"]["StaticValue"]["Values"] == [
                 {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{role}"}]
 
 
-def test_account_pack_references_what_the_account_stack_names():
+def test_the_account_stack_creates_its_rules_only_when_asked():
     stack = load(ACCOUNT_STACK)["Resources"]
-    pack = load(ACCOUNT_PACK)["Resources"]
     for spec in SPECS:
-        logical = logical_id(spec.rule_id)
-        name = stack[f"{logical}Function"]["Properties"]["FunctionName"]["Fn::Sub"]
-        assert pack[logical]["Properties"]["Source"]["SourceIdentifier"]["Fn::Sub"].endswith(f":function:{name}")
-        assert stack[logical]["Condition"] == "ConfigRulesCreated"
-        if f"{logical}Remediation" in pack:
-            remediation = pack[f"{logical}Remediation"]
-            assert remediation["DependsOn"] == [logical]
-            assert remediation["Properties"]["TargetId"] == stack[f"{logical}RemediationDocument"]["Properties"]["Name"]
-            role = stack[f"{logical}RemediationRole"]["Properties"]["RoleName"]["Fn::Sub"]
-            values = remediation["Properties"]["Parameters"]["AutomationAssumeRole"]["StaticValue"]["Values"]
-            assert values[0]["Fn::Sub"].endswith(f":role/{role}")
+        assert stack[logical_id(spec.rule_id)]["Condition"] == "ConfigRulesCreated"
 
 
 def test_rules_without_a_runbook_get_no_remediation_resources():
@@ -581,8 +715,7 @@ def test_a_new_rule_folder_needs_no_template_editing():
     assert "ExampleNewRuleFunction" in rendered[ACCOUNT_STACK]["Resources"]
     assert rendered[ACCOUNT_STACK]["Parameters"]["ExampleNewRuleParamThreshold"]["Default"] == "3"
     assert "ExampleNewRule" in rendered[ACCOUNT_PACK]["Resources"]
-    assert "ExampleNewRuleFunction" in rendered[ORG_CENTRAL]["Resources"]
-    assert "ExampleNewRuleExecutionRole" in rendered[ORG_MEMBER]["Resources"]
+    assert {"ExampleNewRuleFunction", "ExampleNewRuleErrorsAlarm"} <= set(rendered[ORG_MEMBER]["Resources"])
     assert rendered[ORG_PACK]["Resources"]["ExampleNewRule"]["Properties"]["InputParameters"]["threshold"]
 
 

@@ -1,20 +1,19 @@
-"""``perimeter.yaml``: the pack in one account and region. Per rule: the log group, the Lambda function and its
-own role, Config's invoke permission limited to this account, the Config rule; per rule with a runbook: the SSM
-Automation document, its automation role and the remediation configuration."""
+"""``perimeter.yaml``: the pack in one account and region (deployable in every region of the account). Per rule:
+the log group, the Lambda function and its own role, Config's invoke permission limited to this account, the alarm
+on the function's errors, the Config rule; per rule with a runbook: the SSM Automation document, its automation
+role (named for the region) and the remediation configuration."""
 from __future__ import annotations
 
 from perimeter.templates.automation import automation_resources
 from perimeter.templates.cfn import FORMAT_VERSION, arn_of, is_true, prune_conditions, ref
 from perimeter.templates.config_rules import References, rules_and_remediations
-from perimeter.templates.functions import (
-    function_arn, function_output, function_resources, function_role, invoke_permission, log_statement,
-)
-from perimeter.templates.iam import declared_statements, evaluation_statement
-from perimeter.templates.layout import ACCOUNT_STACK, CODE_PATHS
+from perimeter.templates.functions import alarm_conditions, function_arn, function_output, function_resources
+from perimeter.templates.layout import ACCOUNT_CODE_PATH
 from perimeter.templates.naming import NAME_PREFIX, remediation_parameter_name, rule_parameter_name
+from perimeter.templates.plan import RulePlan
 from perimeter.templates.template_parameters import (
-    AUTOMATIC, LOG_RETENTION, REMEDIATION_SETTINGS, log_retention_parameter, name_prefix_parameter,
-    rule_and_remediation_parameters,
+    ALARM_TOPIC, AUTOMATIC, LOG_RETENTION, REMEDIATION_SETTINGS, alarm_topic_parameter, log_retention_parameter,
+    name_prefix_parameter, rule_and_remediation_parameters,
 )
 
 CREATE_RULES = "CreateConfigRules"
@@ -35,7 +34,8 @@ REFERENCES = References(
 
 def parameter_groups(plans, with_runbooks: bool) -> list[dict]:
     """The console's grouping of the parameters: deployment, then one group per rule, then remediation."""
-    groups = [{"Label": {"default": "Deployment"}, "Parameters": [NAME_PREFIX, CREATE_RULES, LOG_RETENTION]}]
+    groups = [{"Label": {"default": "Deployment"},
+               "Parameters": [NAME_PREFIX, CREATE_RULES, LOG_RETENTION, ALARM_TOPIC]}]
     for plan in plans:
         names = [rule_parameter_name(plan.logical, name) for name in plan.spec.parameter_defaults]
         names += [remediation_parameter_name(plan.logical, p.name) for p in plan.template_parameters()]
@@ -47,6 +47,21 @@ def parameter_groups(plans, with_runbooks: bool) -> list[dict]:
     return groups
 
 
+def evaluation_resources(plan: RulePlan, code) -> dict[str, dict]:
+    """What runs a rule in one account and region: its function and what comes with it, and its runbook's document
+    and automation role. The account stack and organization/member.yaml both deploy these."""
+    return {**function_resources(plan, code), **automation_resources(plan)}
+
+
+def evaluation_outputs(plan: RulePlan) -> dict[str, dict]:
+    outputs = function_output(plan)
+    if plan.document is not None:
+        outputs[f"{plan.logical}RemediationDocumentName"] = {
+            "Description": f"SSM Automation document of {plan.rule_id}",
+            "Value": ref(f"{plan.logical}RemediationDocument")}
+    return outputs
+
+
 def account_stack(plans) -> dict:
     parameters: dict[str, dict] = {
         NAME_PREFIX: name_prefix_parameter([plan.spec for plan in plans]),
@@ -56,27 +71,20 @@ def account_stack(plans) -> dict:
                             "creates only the functions, documents and roles, for conformance-pack.yaml to use."),
         },
         LOG_RETENTION: log_retention_parameter(),
+        ALARM_TOPIC: alarm_topic_parameter(),
     }
     parameters.update(rule_and_remediation_parameters(plans))
     conditions, rule_resources = rules_and_remediations(plans, REFERENCES)
-    conditions = {CREATE_RULES_CONDITION: is_true(CREATE_RULES), **conditions}
+    conditions = {CREATE_RULES_CONDITION: is_true(CREATE_RULES), **conditions, **alarm_conditions()}
 
     resources: dict[str, dict] = {}
     outputs: dict[str, dict] = {}
     for plan in plans:
-        statements = [log_statement(plan), evaluation_statement()] + declared_statements(plan.spec, "LambdaActions")
-        role = function_role(f"Lambda role of the {plan.rule_id} Config rule", statements)
-        permission = invoke_permission(plan, {"SourceAccount": ref("AWS::AccountId")})
-        resources.update(function_resources(plan, role, permission, CODE_PATHS[ACCOUNT_STACK]))
-        resources.update(automation_resources(plan))
+        resources.update(evaluation_resources(plan, ACCOUNT_CODE_PATH))
         resources[plan.logical] = rule_resources[plan.logical]
         if plan.document is not None:
             resources[f"{plan.logical}Remediation"] = rule_resources[f"{plan.logical}Remediation"]
-        outputs.update(function_output(plan))
-        if plan.document is not None:
-            outputs[f"{plan.logical}RemediationDocumentName"] = {
-                "Description": f"SSM Automation document of {plan.rule_id}",
-                "Value": ref(f"{plan.logical}RemediationDocument")}
+        outputs.update(evaluation_outputs(plan))
     template = {
         "AWSTemplateFormatVersion": FORMAT_VERSION,
         "Description": ("perimeter: AWS Config rule pack for network perimeter controls, one account and region "

@@ -53,14 +53,15 @@ def lambda_trust() -> dict:
 
 
 def automation_trust() -> dict:
-    """ssm.amazonaws.com only, and only for automations of this account (confused-deputy protection)."""
+    """ssm.amazonaws.com only, and only for automations of this account and region (confused-deputy protection; the
+    role is the region's own, see perimeter.templates.naming)."""
     return policy([{
         "Effect": "Allow",
         "Principal": {"Service": "ssm.amazonaws.com"},
         "Action": "sts:AssumeRole",
         "Condition": {
             "StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")},
-            "ArnLike": {"aws:SourceArn": sub("arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:automation-execution/*")},
+            "ArnLike": {"aws:SourceArn": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-execution/*")},
         },
     }])
 

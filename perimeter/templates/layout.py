@@ -2,9 +2,10 @@
 
 ACCOUNT_STACK = "perimeter.yaml"
 ACCOUNT_PACK = "conformance-pack.yaml"
-ORG_CENTRAL = "organization/central.yaml"
+ORG_ARTIFACTS = "organization/artifacts.yaml"
 ORG_MEMBER = "organization/member.yaml"
 ORG_PACK = "organization/conformance-pack.yaml"
 PACK_FILES = (ACCOUNT_PACK, ORG_PACK)
-# Where `aws cloudformation package` finds the artifact, relative to each template that has functions.
-CODE_PATHS = {ACCOUNT_STACK: "../build/perimeter-lambda.zip", ORG_CENTRAL: "../../build/perimeter-lambda.zip"}
+# Where `aws cloudformation package` finds the artifact, relative to perimeter.yaml. organization/member.yaml reads
+# it from the regional artifact buckets of organization/artifacts.yaml instead.
+ACCOUNT_CODE_PATH = "../build/perimeter-lambda.zip"

@@ -1,5 +1,10 @@
 """Names: the rules' logical ids, their template parameters' names, and the physical names and ARNs of what the
-templates create, all ``<NamePrefix><rule id><suffix>`` and within their services' length limits."""
+templates create, all ``<NamePrefix><rule id><suffix>`` and within their services' length limits.
+
+IAM is global: a role name fixed in a template collides when the template is deployed in a second region of the
+account (EntityAlreadyExists). The only named roles, the automation roles (Config remediation and the conformance
+packs name them by ARN), therefore carry the region: ``<NamePrefix><rule id>-<region>``. The functions' roles are
+unnamed (CloudFormation makes each name unique), since nothing outside their stack names them."""
 from __future__ import annotations
 
 from perimeter.registry import RuleSpec
@@ -7,15 +12,17 @@ from perimeter.templates.cfn import sub
 
 MAX_IAM_ROLE_NAME = 64
 MAX_FUNCTION_NAME = 64
+# The longest region code (us-isof-south-1) in botocore's endpoint data; tests/test_templates.py keeps it so.
+MAX_REGION_LENGTH = 15
 
 NAME_PREFIX = "NamePrefix"
 DEFAULT_NAME_PREFIX = "perimeter-"
-# Suffixes after "<prefix><rule id>" of the named resources; the longest bounds the prefix's length.
-LAMBDA_ROLE_SUFFIX = "-lambda"
-EXECUTION_ROLE_SUFFIX = "-exec"
-REMEDIATION_ROLE_SUFFIX = "-remediation"
+# Suffixes after "<prefix><rule id>" of the named resources (Fn::Sub text).
+REMEDIATION_ROLE_SUFFIX = "-${AWS::Region}"
 DOCUMENT_SUFFIX = "-remediation"
-ROLE_SUFFIXES = (LAMBDA_ROLE_SUFFIX, EXECUTION_ROLE_SUFFIX, REMEDIATION_ROLE_SUFFIX)
+ALARM_SUFFIX = "-errors"
+# The longest the role suffix gets once CloudFormation substitutes the region.
+ROLE_SUFFIX_LENGTH = len("-") + MAX_REGION_LENGTH
 
 # The deploying account, as Fn::Sub text (for ARNs of what the same account's stack created).
 THIS_ACCOUNT = "${AWS::AccountId}"
@@ -42,7 +49,7 @@ def remediation_parameter_name(logical: str, name: str) -> str:
 def max_prefix_length(specs) -> int:
     """The longest NamePrefix for which every named role and function stays within its service's limit."""
     longest = max(len(spec.rule_id) for spec in specs)
-    return min(MAX_IAM_ROLE_NAME - longest - max(len(s) for s in ROLE_SUFFIXES), MAX_FUNCTION_NAME - longest)
+    return min(MAX_IAM_ROLE_NAME - longest - ROLE_SUFFIX_LENGTH, MAX_FUNCTION_NAME - longest)
 
 
 def named_text(spec: RuleSpec, suffix: str = "") -> str:

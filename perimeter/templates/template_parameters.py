@@ -1,16 +1,18 @@
 """Template parameters: the name prefix, log retention, each rule's parameters, each runbook's own parameters and
-the remediation settings; and their plainer conformance pack form."""
+the remediation settings; their plainer conformance pack form; and ``check_value``, which holds a value to a
+parameter's constraints as CloudFormation would."""
 from __future__ import annotations
 
+import re
+
 from perimeter.templates.naming import (
-    DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, max_prefix_length, remediation_parameter_name, rule_parameter_name,
+    ALARM_SUFFIX, DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, max_prefix_length, remediation_parameter_name,
+    rule_parameter_name,
 )
 
 AUTOMATIC = "RemediationAutomatic"
 LOG_RETENTION = "LogRetentionInDays"
-CENTRAL_ACCOUNT_ID = "CentralAccountId"
-# The central account, as Fn::Sub text.
-CENTRAL_ACCOUNT = f"${{{CENTRAL_ACCOUNT_ID}}}"
+ALARM_TOPIC = "AlarmTopicArn"
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)
@@ -35,10 +37,17 @@ def name_prefix_parameter(specs) -> dict:
         "AllowedPattern": f"^[A-Za-z0-9-]{{0,{limit}}}$",
         "ConstraintDescription": f"letters, digits and hyphens, at most {limit} characters",
         "Description": ("Prefix of every named resource: Config rules and Lambda functions are named <prefix><rule id>, "
-                        "log groups /aws/lambda/<prefix><rule id>, documents and automation roles <prefix><rule id>"
-                        f"{DOCUMENT_SUFFIX}. Must not start with aws or amazon (SSM document names). "
-                        f"At most {limit} characters."),
+                        f"log groups /aws/lambda/<prefix><rule id>, error alarms <prefix><rule id>{ALARM_SUFFIX}, "
+                        f"documents <prefix><rule id>{DOCUMENT_SUFFIX}, automation roles <prefix><rule id>-<region>. "
+                        f"Must not start with aws or amazon (SSM document names). At most {limit} characters."),
     }
+
+
+def alarm_topic_parameter() -> dict:
+    return {"Type": "String", "Default": "", "AllowedPattern": "^(arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+)?$",
+            "ConstraintDescription": "an SNS topic ARN, or empty",
+            "Description": ("Optional SNS topic (ARN, in this region) that each function's error alarm notifies when "
+                            "an evaluation fails and when it recovers. Empty: the alarms only change state.")}
 
 
 def log_retention_parameter() -> dict:
@@ -106,3 +115,21 @@ def for_pack(parameters: dict[str, dict]) -> dict[str, dict]:
     return {name: {"Type": "String", "Default": str(definition["Default"]),
                    "Description": definition["Description"]}
             for name, definition in parameters.items()}
+
+
+def check_value(name: str, definition: dict, value: str) -> str | None:
+    """Why CloudFormation would refuse ``value`` for the parameter ``definition``, or None when it takes it."""
+    if not isinstance(value, str):
+        return f"{name}: value {value!r} must be a string"
+    allowed = definition.get("AllowedValues")
+    if allowed is not None and value not in [str(choice) for choice in allowed]:
+        return f"{name}: {value!r} is not one of {', '.join(str(choice) for choice in allowed)}"
+    pattern = definition.get("AllowedPattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        return f"{name}: {value!r} is not {definition.get('ConstraintDescription', 'of pattern ' + pattern)}"
+    if definition.get("Type") == "Number":
+        low, high = definition.get("MinValue"), definition.get("MaxValue")
+        if not (value.isascii() and value.isdigit()) or (low is not None and int(value) < low) \
+                or (high is not None and int(value) > high):
+            return f"{name}: {value!r} is not a whole number from {low} to {high}"
+    return None

@@ -1,25 +1,31 @@
-"""Remediation of netfw-policy-rule-group-associated: make a firewall policy reference a baseline rule group.
+"""Remediation of netfw-policy-rule-group-associated: make a firewall policy reference baseline rule groups.
 
-The aws:executeScript handler of runbook.yaml (bundled into the document with the perimeter modules it imports).
-It reads the policy (DescribeFirewallPolicy) and the rule group (DescribeRuleGroup), adds one reference to the
-group in the stateful or stateless list according to the group's type, with a priority only where the policy's
-rule order needs one, and writes the policy back with UpdateFirewallPolicy and the UpdateToken it read. Everything
-else is sent back exactly as read: the rest of the policy document, its description and its encryption settings
-(the API reference does not promise that an update omitting them keeps them). A stale token means another writer changed the policy: re-read,
-re-apply, at most MAX_ATTEMPTS times. Then it describes the policy again to verify.
+The aws:executeScript handler of runbook.yaml, bundled with the core and rule modules it imports. Each group given
+(one, or one stateful and one stateless) is read with DescribeRuleGroup and refused, changing nothing, when the
+rule's requiredRuleGroupTypes does not ask for its type or netfw-rule-group-not-empty judges it NON_COMPLIANT (the
+policy would comply but inspect nothing), both by the rules' own code. The policy is read, a reference per group
+planned (a priority only where the rule order needs one), and the planned policy judged by this rule's evaluate: a
+plan still NON_COMPLIANT is refused with the rule's annotation, which names what is missing. The update carries the
+UpdateToken read and everything else as read (the API reference does not promise that an update omitting the
+description or encryption keeps them); a stale token means re-read and re-plan, at most MAX_ATTEMPTS times. The
+policy is then described again and judged: still NON_COMPLIANT fails the run.
 """
 from __future__ import annotations
 
 import copy
 import re
+from typing import NamedTuple
 
 from botocore.exceptions import ClientError
 
 from perimeter.firewall import (
-    DEFAULT_ACTION_ORDER, STATEFUL, STATELESS, STRICT_ORDER, firewall_policy_from_configuration,
-    rule_group_from_configuration,
+    DEFAULT_ACTION_ORDER, STATEFUL, STATELESS, STRICT_ORDER, RuleGroup, firewall_policy_from_configuration,
+    firewall_policy_item, rule_group_from_configuration, rule_group_item,
 )
-from perimeter.remediation import boolean_input, client, error_code
+from perimeter.remediation import InputError, boolean_input, client, error_code, rule_parameters, string_list_input
+from perimeter.verdicts import COMPLIANT, Verdict
+from perimeter.rules.netfw_policy_rule_group_associated.rule import Parameters, evaluate, missing_types, parse_parameters
+from perimeter.rules.netfw_rule_group_not_empty.rule import evaluate as evaluate_rule_group
 
 MAX_ATTEMPTS = 5  # UpdateFirewallPolicy tries before giving up on a policy that keeps changing under us
 PRIORITY_STEP = 100  # a new reference goes this far above the highest priority of its list
@@ -28,38 +34,70 @@ LISTS = {STATEFUL: "StatefulRuleGroupReferences", STATELESS: "StatelessRuleGroup
 POLICY_ID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 # AWS managed stateful groups come in two variants, each usable only in policies of that rule order.
 MANAGED_SUFFIXES = {"StrictOrder": STRICT_ORDER, "ActionOrder": DEFAULT_ACTION_ORDER}
+# Runbook parameter -> the rule parameter it carries, with the same meaning and the same validation.
+RULE_PARAMETERS = {"RequiredRuleGroupTypes": "requiredRuleGroupTypes"}
+GROUPS = "RuleGroupArn"
+RULE = "netfw-policy-rule-group-associated"
 
 
 class RemediationError(Exception):
     """The policy cannot be remediated as asked; the message says why and what to do."""
 
 
+class Association(NamedTuple):  # not a dataclass: those need their module in sys.modules, a script is not there
+    """One group's place in the policy: the reference to add (new), or the one already there."""
+
+    list_name: str
+    reference: dict
+    new: bool
+    note: str = ""
+
+    def output(self, added: bool) -> dict:
+        return {"List": self.list_name, **self.reference, "Added": added}
+
+    def label(self) -> str:
+        priority = self.reference.get("Priority")
+        return self.reference["ResourceArn"] + ("" if priority is None else f" at priority {priority}") + \
+            f" to {self.list_name}"
+
+
 def handler(events, context):
     nfw = client("network-firewall")
     dry_run = boolean_input(events.get("DryRun", False), "DryRun")
     requested = _priority(events.get("Priority"))
-    group, group_order = _describe_rule_group(nfw, events["RuleGroupArn"].strip())
+    parameters = rule_parameters(events, RULE_PARAMETERS, parse_parameters)
+    groups = _rule_groups(nfw, events.get(GROUPS), parameters)
     key = _policy_key(nfw, events["FirewallPolicy"].strip())
     for attempt in range(1, MAX_ATTEMPTS + 1):
         described = _describe_policy(nfw, key)
         policy_arn = described["FirewallPolicyResponse"]["FirewallPolicyArn"]
-        list_name, reference, new, note = _plan(described, group, group_order, requested)
-        result = {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn, "List": list_name,
-                  "Reference": reference, "Attempts": attempt}
+        associations = [_plan(described, group, group_order, requested) for group, group_order in groups]
+        new = [entry for entry in associations if entry.new]
+        planned = copy.deepcopy(described)
+        for entry in new:
+            planned["FirewallPolicy"][entry.list_name] = [*planned["FirewallPolicy"].get(entry.list_name, []),
+                                                          entry.reference]
+        verdict = _judge(planned, parameters, groups)
+        result = {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn,
+                  "References": [entry.output(False) for entry in associations], "Attempts": attempt}
+        adding, note = " and ".join(entry.label() for entry in new), "".join(entry.note for entry in new)
         if not new:
-            return {**result, "Message": f"{group.arn} is already in {list_name} of {policy_arn}; nothing changed"}
+            return {**result, "Message": f"{' and '.join(group.arn for group, _ in groups)} already in "
+                                         f"{policy_arn}, which {RULE} judges COMPLIANT ({verdict.annotation}); "
+                                         "nothing changed"}
         if dry_run:
-            return {**result, "Message": f"Dry run: would add {_label(reference)} to {list_name} of {policy_arn}"
-                                         f"{note}; nothing changed"}
+            return {**result, "Message": f"Dry run: would add {adding} of {policy_arn}, after which {RULE} would "
+                                         f"judge it COMPLIANT ({verdict.annotation}); nothing changed{note}"}
         try:
-            nfw.update_firewall_policy(**_update_request(described, list_name, reference))
+            nfw.update_firewall_policy(**_update_request(planned))
         except ClientError as error:
             if error_code(error) == "InvalidTokenException":
                 continue  # another writer changed the policy since we read it: re-read and re-apply
             raise
-        _verify(nfw, policy_arn, list_name, group.arn)
-        return {**result, "Changed": True,
-                "Message": f"Added {_label(reference)} to {list_name} of {policy_arn}{note}"}
+        verdict = _verify(nfw, policy_arn, associations, parameters)
+        return {**result, "Changed": True, "References": [entry.output(entry.new) for entry in associations],
+                "Message": f"Added {adding} of {policy_arn}; {RULE} now judges it COMPLIANT "
+                           f"({verdict.annotation}){note}"}
     raise RemediationError(
         f"Firewall policy {events['FirewallPolicy']} kept changing while being updated: UpdateFirewallPolicy was "
         f"refused with InvalidTokenException {MAX_ATTEMPTS} times in a row, each time after re-reading it. Nothing "
@@ -67,14 +105,64 @@ def handler(events, context):
     )
 
 
-def _plan(described: dict, group, group_order: str | None, requested: int | None):
-    """(list name, the reference to add or the one already there, whether it is new, a note for the message)."""
+def _rule_groups(nfw, value, parameters: Parameters) -> list[tuple[RuleGroup, str | None]]:
+    arns = list(dict.fromkeys(string_list_input(value, GROUPS)))
+    if not 1 <= len(arns) <= len(LISTS):
+        raise InputError(f"parameter {GROUPS}: give one rule group ARN, or one stateful and one stateless, "
+                         f"not {len(arns)}")
+    groups = [_describe_rule_group(nfw, arn, parameters) for arn in arns]
+    if len({group.type for group, _ in groups}) < len(groups):
+        raise RemediationError(f"{GROUPS} names two {groups[0][0].type} rule groups; give at most one of each type "
+                               "(one stateful and one stateless). Nothing changed.")
+    return groups
+
+
+def _describe_rule_group(nfw, arn: str, parameters: Parameters) -> tuple[RuleGroup, str | None]:
+    """The group, refused unless the rules accept it, and for a stateful one its rule order (None if unknown)."""
+    try:
+        described = nfw.describe_rule_group(RuleGroupArn=arn)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            raise RemediationError(f"Rule group {arn} does not exist in this account and Region; "
+                                   "nothing changed") from None
+        raise
+    group = rule_group_from_configuration(described, arn)
+    if group.type not in LISTS:
+        raise RemediationError(f"Cannot tell whether rule group {arn} is stateful or stateless")
+    # A type counts only if the rule would miss it in a policy without rule groups.
+    requirement = parameters.required_rule_group_types
+    wanted = missing_types(firewall_policy_from_configuration({}), requirement)
+    if group.type.lower() not in wanted:
+        raise RemediationError(f"Rule group {arn} is {group.type}, which does not satisfy requiredRuleGroupTypes "
+                               f"{requirement}: give a {' or '.join(wanted)} rule group. Nothing changed.")
+    # AWS managed groups: AWS maintains their rules and does not publish them, and Config records only the account's
+    # groups (https://docs.aws.amazon.com/network-firewall/latest/developerguide/nwfw-managed-rule-groups.html).
+    managed = ":aws-managed:" in group.arn
+    verdict = None if managed else evaluate_rule_group(rule_group_item(described), None)
+    if verdict and verdict.compliance != COMPLIANT:
+        raise RemediationError(
+            f"Rule group {arn} is judged {verdict.compliance} by netfw-rule-group-not-empty: {verdict.annotation}. "
+            "Associating it would make the policy comply while inspecting nothing; add rules to it or give another "
+            "group. Nothing changed."
+        )
+    if group.type != STATEFUL:
+        return group, None
+    if managed:  # the name says the order
+        return group, next((order for suffix, order in MANAGED_SUFFIXES.items()
+                            if (group.name or "").endswith(suffix)), None)
+    body = described.get("RuleGroup")
+    if body is None:
+        return group, None
+    return group, (body.get("StatefulRuleOptions") or {}).get("RuleOrder", DEFAULT_ACTION_ORDER)
+
+
+def _plan(described: dict, group: RuleGroup, group_order: str | None, requested: int | None) -> Association:
     policy = firewall_policy_from_configuration(described)
     references = policy.stateful_references if group.type == STATEFUL else policy.stateless_references
     list_name = LISTS[group.type]
     for reference in references:
         if reference.arn == group.arn:
-            return list_name, _reference(reference.arn, reference.priority), False, ""
+            return Association(list_name, _reference(reference.arn, reference.priority), new=False)
     if group.type == STATEFUL and group_order and group_order != policy.rule_order:
         raise RemediationError(
             f"Rule group {group.arn} uses rule order {group_order} but firewall policy {policy.arn} uses "
@@ -83,7 +171,7 @@ def _plan(described: dict, group, group_order: str | None, requested: int | None
         )
     if group.type == STATEFUL and policy.rule_order != STRICT_ORDER:
         note = f" (Priority {requested} ignored: {DEFAULT_ACTION_ORDER} policies take none)" if requested else ""
-        return list_name, _reference(group.arn, None), True, note
+        return Association(list_name, _reference(group.arn, None), new=True, note=note)
     taken = {reference.priority: reference.arn for reference in references if reference.priority is not None}
     if requested is not None and requested in taken:
         raise RemediationError(
@@ -95,15 +183,28 @@ def _plan(described: dict, group, group_order: str | None, requested: int | None
     if priority > MAX_PRIORITY:
         raise RemediationError(f"No room above the highest priority in {list_name} of {policy.arn} "
                                f"(max {MAX_PRIORITY}); give a free Priority. Nothing changed.")
-    return list_name, _reference(group.arn, priority), True, ""
+    return Association(list_name, _reference(group.arn, priority), new=True)
 
 
-def _update_request(described: dict, list_name: str, reference: dict) -> dict:
-    document = copy.deepcopy(described["FirewallPolicy"])
-    document[list_name] = [*document.get(list_name, []), reference]
-    response = described["FirewallPolicyResponse"]
-    request = {"UpdateToken": described["UpdateToken"], "FirewallPolicyArn": response["FirewallPolicyArn"],
-               "FirewallPolicy": document}
+def _judge(planned: dict, parameters: Parameters, groups) -> Verdict:
+    """The rule's verdict on the policy as planned; a plan it would still judge NON_COMPLIANT is refused."""
+    verdict = evaluate(firewall_policy_item(planned), parameters)
+    if verdict.compliance == COMPLIANT:
+        return verdict
+    policy = firewall_policy_from_configuration(planned)
+    requirement = parameters.required_rule_group_types
+    missing = " and ".join(f"a {kind}" for kind in missing_types(policy, requirement))
+    raise RemediationError(
+        f"With {' and '.join(group.arn for group, _ in groups)}, firewall policy {policy.arn} would still be "
+        f"{verdict.compliance} under requiredRuleGroupTypes {requirement}: {verdict.annotation}. Give {GROUPS} "
+        f"{missing} rule group as well ({GROUPS} takes one stateful and one stateless ARN). Nothing changed."
+    )
+
+
+def _update_request(planned: dict) -> dict:
+    response = planned["FirewallPolicyResponse"]
+    request = {"UpdateToken": planned["UpdateToken"], "FirewallPolicyArn": response["FirewallPolicyArn"],
+               "FirewallPolicy": planned["FirewallPolicy"]}
     # Sent back as read, so the update cannot clear or reset them.
     for name in ("Description", "EncryptionConfiguration"):
         if response.get(name):
@@ -111,35 +212,20 @@ def _update_request(described: dict, list_name: str, reference: dict) -> dict:
     return request
 
 
-def _verify(nfw, policy_arn: str, list_name: str, group_arn: str) -> None:
-    policy = firewall_policy_from_configuration(_describe_policy(nfw, {"FirewallPolicyArn": policy_arn}))
-    references = policy.stateful_references if list_name == LISTS[STATEFUL] else policy.stateless_references
-    if not any(reference.arn == group_arn for reference in references):
-        raise RemediationError(f"UpdateFirewallPolicy succeeded but {policy_arn} does not reference {group_arn} "
-                               f"in {list_name} when described again")
-
-
-def _describe_rule_group(nfw, arn: str):
-    """The rule group model and, for a stateful group, its rule order (None when nothing says)."""
-    try:
-        described = nfw.describe_rule_group(RuleGroupArn=arn)
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            raise RemediationError(f"Rule group {arn} does not exist in this account and Region; "
-                                   "nothing changed") from None
-        raise
-    group = rule_group_from_configuration(described, arn)
-    if group.type not in LISTS:
-        raise RemediationError(f"Cannot tell whether rule group {arn} is stateful or stateless")
-    if group.type != STATEFUL:
-        return group, None
-    if ":aws-managed:" in group.arn:  # AWS managed rules are not published; the name says the order
-        return group, next((order for suffix, order in MANAGED_SUFFIXES.items()
-                            if (group.name or "").endswith(suffix)), None)
-    body = described.get("RuleGroup")
-    if body is None:
-        return group, None
-    return group, (body.get("StatefulRuleOptions") or {}).get("RuleOrder", DEFAULT_ACTION_ORDER)
+def _verify(nfw, policy_arn: str, associations: list[Association], parameters: Parameters) -> Verdict:
+    described = _describe_policy(nfw, {"FirewallPolicyArn": policy_arn})
+    policy = firewall_policy_from_configuration(described)
+    for entry in associations:
+        references = policy.stateful_references if entry.list_name == LISTS[STATEFUL] else policy.stateless_references
+        group_arn = entry.reference["ResourceArn"]
+        if not any(reference.arn == group_arn for reference in references):
+            raise RemediationError(f"UpdateFirewallPolicy succeeded but {policy_arn} does not reference {group_arn} "
+                                   f"in {entry.list_name} when described again")
+    verdict = evaluate(firewall_policy_item(described), parameters)
+    if verdict.compliance != COMPLIANT:
+        raise RemediationError(f"UpdateFirewallPolicy succeeded but {RULE} still judges {policy_arn} "
+                               f"{verdict.compliance} when described again: {verdict.annotation}")
+    return verdict
 
 
 def _policy_key(nfw, given: str) -> dict:
@@ -167,11 +253,6 @@ def _describe_policy(nfw, key: dict) -> dict:
 
 def _reference(arn: str, priority: int | None) -> dict:
     return {"ResourceArn": arn} if priority is None else {"ResourceArn": arn, "Priority": priority}
-
-
-def _label(reference: dict) -> str:
-    priority = reference.get("Priority")
-    return reference["ResourceArn"] + ("" if priority is None else f" at priority {priority}")
 
 
 def _suffix(rule_order: str) -> str:

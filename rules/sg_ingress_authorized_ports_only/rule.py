@@ -42,11 +42,10 @@ from dataclasses import dataclass
 
 from perimeter.declarations import declared_values
 from perimeter.items import configuration_of
-from perimeter.ports import ALL_PORTS, PortRange, merged, uncovered
-from perimeter.securitygroups import (
-    ALL_TRAFFIC, ICMP_PROTOCOLS, SCOPE_WORDS, TCP_UDP, Permission, SecurityGroup, in_scope,
-    security_group_from_configuration,
-)
+from perimeter.intervals import merged, uncovered
+from perimeter.ports import ALL_PORTS, PortRange
+from perimeter.protocols import ALL_TRAFFIC, ICMP_PROTOCOLS, PORT_RANGE_PROTOCOLS
+from perimeter.securitygroups import SCOPE_WORDS, Permission, SecurityGroup, in_scope, security_group_from_configuration
 from perimeter.rules.sg_ingress_authorized_ports_only.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
 
@@ -65,7 +64,7 @@ def parse_parameters(raw: dict) -> Parameters:
 
 
 def authorizes_everything(parameters: Parameters) -> bool:
-    return all(not uncovered(ALL_PORTS, parameters.authorized[protocol]) for protocol in TCP_UDP)
+    return all(not uncovered(ALL_PORTS, parameters.authorized[protocol]) for protocol in PORT_RANGE_PROTOCOLS)
 
 
 def unauthorized_ports(permission: Permission, parameters: Parameters) -> int:
@@ -75,7 +74,7 @@ def unauthorized_ports(permission: Permission, parameters: Parameters) -> int:
         return 0 if authorizes_everything(parameters) else 2 * ALL_PORTS.count
     if permission.protocol in ICMP_PROTOCOLS:
         return 0
-    if permission.protocol in TCP_UDP:
+    if permission.protocol in PORT_RANGE_PROTOCOLS:
         return sum(part.count for part in uncovered(permission.ports, parameters.authorized[permission.protocol]))
     return ALL_PORTS.count
 
@@ -86,7 +85,7 @@ def offenders(group: SecurityGroup, parameters: Parameters) -> list[Permission]:
              if in_scope(permission.source, parameters.source_scope)]
     found = [pair for pair in found if pair[1]]
     return [permission for permission, _ in sorted(found, key=lambda pair: (
-        pair[0].protocol != ALL_TRAFFIC, pair[0].protocol in TCP_UDP, -pair[1]))]
+        pair[0].protocol != ALL_TRAFFIC, pair[0].protocol in PORT_RANGE_PROTOCOLS, -pair[1]))]
 
 
 def evaluate(item: dict, parameters: Parameters) -> Verdict:

@@ -39,7 +39,7 @@ DECLARATION = {
         "authorizedUdpPorts": {
             "type": "ports",
             "default": "",
-            "description": "Comma list of ports and ranges. A udp permission wholly inside one listed range is exempt. All traffic (-1) is exempt only when both lists cover 0-65535."
+            "description": "Comma list of ports and ranges. A udp permission wholly inside one listed range is exempt. Neither list covers SCTP, DCCP, UDP-Lite or all traffic (-1)."
         },
         "sourceScope": {
             "type": "choice",

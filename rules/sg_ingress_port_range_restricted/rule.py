@@ -3,7 +3,7 @@
 Only ingress (``ipPermissions``) is judged; every source of a permission is judged on its own.
 Pure: configuration item + parameters -> verdict. The remediation runbook imports this module too.
 
-Scenarios (tests/test_rule_sg_ingress_port_range.py mirrors each one by its number):
+Scenarios (tests/test_rule_sg_ingress_port_range_restricted.py mirrors each one by its number):
 
 S1  Given a group with no inbound permissions
     When it is evaluated
@@ -16,7 +16,8 @@ S4  Given a tcp or udp permission (also "6"/"17") missing fromPort and toPort
     Then NON_COMPLIANT naming the whole range, e.g. "Inbound port ranges open: udp 0-65535 from 10.0.0.0/8"
 S5  Given all traffic (-1) from a referenced group
     Then NON_COMPLIANT "Inbound port ranges open: all traffic from sg-0abc"
-S6  Given icmp/icmpv6 ("1"/"58") with type and code -1, or another protocol number such as "50"
+S6  Given icmp/icmpv6 ("1"/"58") with type and code -1, or a protocol without ports such as GRE "47",
+    ESP "50" or AH "51", whatever its fields say
     Then COMPLIANT: those fields are never a port range
 S7  Given one permission with several sources (IPv4, legacy ipRanges string, IPv6, prefix list, group)
     Then each source is judged and named on its own, most open first:
@@ -28,7 +29,8 @@ S9  Given maxPorts "10" and tcp 8000-8009 (10 ports) / tcp 8000-8010 (11 ports)
 S10 Given authorizedTcpPorts "443,1024-65535" and tcp 1024-65535 / tcp 1000-2000
     Then COMPLIANT (inside one listed range) / NON_COMPLIANT (not wholly inside one range)
 S11 Given authorizedTcpPorts and authorizedUdpPorts both "0-65535" and all traffic
-    Then COMPLIANT; with only one of them covering 0-65535, NON_COMPLIANT "... all traffic from ..."
+    Then NON_COMPLIANT "... all traffic from ...": all traffic also opens every SCTP, DCCP and UDP-Lite
+    port, which neither list covers
 S12 Given sourceScope "public" and ranges from private, shared, link-local, loopback, unique-local and
     documentation CIDRs, a prefix list and a group
     Then COMPLIANT "No inbound port range over 1 port(s) open to public sources"; the same range from
@@ -45,7 +47,16 @@ S15 Given a deleted or not-recorded item, eventLeftScope, or another resource ty
     "Resource type AWS::EC2::VPC is not evaluated by this rule"
 S16 Given only the egress permissions open ranges
     Then COMPLIANT: egress is out of scope
-S17 Given all traffic from the group itself (the default group's rule) and includeSelfReferences unset or "false"
+S17 Given a port-carrying protocol other than tcp/udp by number: SCTP "132", DCCP "33", UDP-Lite "136",
+    with any fromPort/toPort (EC2 opens every port of it)
+    Then NON_COMPLIANT "Inbound port ranges open: sctp all ports from 0.0.0.0/0" (DCCP and UDP-Lite:
+    "protocol 33 all ports from ...", "protocol 136 all ports from ..."), even with authorizedTcpPorts and
+    authorizedUdpPorts "0-65535": those lists cover tcp and udp only
+S18 Given a configuration without ipPermissions, or a port that is not a whole number (22.5)
+    Then the item is malformed: the invocation fails naming the field
+    (e.g. "AWS::EC2::SecurityGroup sg-0abc: ipPermissions is missing"); a whole-number float port (22.0,
+    as advanced-query exports write it) is that port
+S19 Given all traffic from the group itself (the default group's rule) and includeSelfReferences unset or "false"
     Then that rule is not judged: COMPLIANT; with "true", NON_COMPLIANT "... all traffic from sg-..."
     (a reference to another group is judged either way)
 """
@@ -55,7 +66,7 @@ from dataclasses import dataclass
 
 from perimeter.items import configuration_of
 from perimeter.declarations import declared_values
-from perimeter.ports import ALL_PORTS, PortRange, covered_by_one
+from perimeter.ports import PortRange, covered_by_one
 from perimeter.securitygroups import (
     ALL_TRAFFIC,
     SCOPE_WORDS,
@@ -93,15 +104,13 @@ def parse_parameters(raw: dict) -> Parameters:
 def opens_port_range(permission: Permission, parameters: Parameters) -> bool:
     ports = permission.ports
     if ports is None:
-        return False  # ICMP type/code and other protocols carry no ports
-    if permission.protocol == ALL_TRAFFIC:  # every port of every protocol: always a range
-        return not (
-            covered_by_one(ALL_PORTS, parameters.authorized_tcp)
-            and covered_by_one(ALL_PORTS, parameters.authorized_udp)
-        )
+        return False  # ICMP type/code and protocols without ports
+    if permission.protocol == ALL_TRAFFIC:
+        # Every port of every protocol, SCTP/DCCP/UDP-Lite included, which no parameter exempts: always a range.
+        return True
     if ports.count <= parameters.max_ports:
         return False
-    authorized = parameters.authorized_tcp if permission.protocol == "tcp" else parameters.authorized_udp
+    authorized = {"tcp": parameters.authorized_tcp, "udp": parameters.authorized_udp}.get(permission.protocol, ())
     return not covered_by_one(ports, authorized)
 
 

@@ -44,12 +44,11 @@ from dataclasses import dataclass
 
 from perimeter.declarations import declared_values
 from perimeter.items import configuration_of
+from perimeter.intervals import intersection, port_list_text
 from perimeter.parameters import restricted_port_lists
-from perimeter.ports import PortRange, intersection, port_list_text
-from perimeter.securitygroups import (
-    ALL_TRAFFIC, SCOPE_WORDS, Permission, SecurityGroup, in_scope, security_group_from_configuration,
-    tcp_udp_reach,
-)
+from perimeter.ports import ALL_PORTS, PortRange
+from perimeter.protocols import ALL_TRAFFIC, PORT_RANGE_PROTOCOLS
+from perimeter.securitygroups import SCOPE_WORDS, Permission, SecurityGroup, in_scope, security_group_from_configuration
 from perimeter.rules.sg_ingress_restricted_ports.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
 
@@ -66,6 +65,16 @@ def parse_parameters(raw: dict) -> Parameters:
     values = declared_values(DECLARATION, raw)
     return Parameters(restricted=restricted_port_lists(values, "restrictedTcpPorts", "restrictedUdpPorts"),
                       source_scope=values["sourceScope"])
+
+
+def tcp_udp_reach(permission: Permission) -> dict[str, PortRange]:
+    """The tcp and udp ports a permission opens, by protocol: all traffic opens every port of both; tcp/udp their
+    range; ICMP and every other protocol no tcp or udp port (whatever ports those protocols may carry)."""
+    if permission.protocol == ALL_TRAFFIC:
+        return {"tcp": ALL_PORTS, "udp": ALL_PORTS}
+    if permission.protocol in PORT_RANGE_PROTOCOLS:
+        return {permission.protocol: permission.ports}
+    return {}
 
 
 def restricted_reach(permission: Permission, parameters: Parameters) -> dict[str, tuple[PortRange, ...]]:

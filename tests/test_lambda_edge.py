@@ -1,4 +1,5 @@
-"""The Lambda handler end to end under moto (PutEvaluations in TestMode), rdklib included."""
+"""The Lambda edge (perimeter.entry, perimeter.rule on rdklib) end to end under moto (PutEvaluations in TestMode),
+exercised through the security-group rule; rule-specific Lambda behaviour lives in each rule's own tests."""
 from __future__ import annotations
 
 import datetime
@@ -9,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from perimeter.rule import RuleInvocationError
-from support import ClientInterceptor, OperationStubber, stub_clients, rule_handler
+from support import ClientInterceptor, OperationStubber, rule_handler, stub_client_error, stub_clients
 
 lambda_handler = rule_handler("sg-ingress-port-range-restricted")
 
@@ -83,25 +84,47 @@ def test_parameters_reach_the_rule(aws, fixture_event):
     assert verdicts(lambda_handler(event, None))[0][1] == "COMPLIANT"
 
 
-def test_oversized_item_is_fetched_at_its_capture_time(aws, fixture_event, fixture_item):
-    api_item = fixture_item("sg-open-range.api")
-    api_item["configurationItemCaptureTime"] = datetime.datetime(2026, 11, 20, 10, 15, 42, 123000, datetime.timezone.utc)
+CAPTURED = datetime.datetime(2026, 11, 20, 10, 15, 42, 123000, datetime.timezone.utc)  # the fixture summary's
+HISTORY_WINDOW = {  # up to the next whole second: the same request at any timestamp precision
+    "resourceType": "AWS::EC2::SecurityGroup",
+    "resourceId": "sg-0e1f2a3b4c5d6e7f8",
+    "laterTime": datetime.datetime(2026, 11, 20, 10, 15, 43, tzinfo=datetime.timezone.utc),
+    "limit": 5,
+}
+
+
+def _announced_item(fixture_item) -> dict:
+    """The item the oversized fixture announces (configurationStateId 1763633742123), as the API returns it."""
+    item = fixture_item("sg-open-range.api")
+    item["configurationItemCaptureTime"] = CAPTURED
+    return item
+
+
+def _previous_item(fixture_item) -> dict:
+    """The group's item before the change: only tcp 443 open, COMPLIANT."""
+    item = fixture_item("sg-open-range.api")
+    configuration = json.loads(item["configuration"])
+    configuration["ipPermissions"] = configuration["ipPermissions"][1:]
+    item.update(configuration=json.dumps(configuration), configurationStateId="1763633730000",
+                configurationItemCaptureTime=CAPTURED.replace(second=30, microsecond=0))
+    return item
+
+
+def _stub_history(aws, *pages, expected=HISTORY_WINDOW):
+    """GetResourceConfigHistory answers ``pages`` in turn; the first request must be ``expected``."""
 
     def configure(client):
         stubber = OperationStubber(client, "GetResourceConfigHistory")
-        stubber.add_response(
-            "get_resource_config_history",
-            {"configurationItems": [api_item]},
-            expected_params={
-                "resourceType": "AWS::EC2::SecurityGroup",
-                "resourceId": "sg-0e1f2a3b4c5d6e7f8",
-                "laterTime": "2026-11-20T10:15:42.123Z",
-                "limit": 1,
-            },
-        )
+        for index, page in enumerate(pages):
+            expected_params = dict(expected, nextToken=f"page-{index}") if index else expected
+            stubber.add_response("get_resource_config_history", page, expected_params=expected_params)
         return stubber
 
-    stubbers = stub_clients(aws, "config", configure)
+    return stub_clients(aws, "config", configure)
+
+
+def test_oversized_item_is_fetched_at_its_capture_time(aws, fixture_event, fixture_item):
+    stubbers = _stub_history(aws, {"configurationItems": [_announced_item(fixture_item), _previous_item(fixture_item)]})
     result = lambda_handler(fixture_event("oversized-open-range"), None)
 
     assert verdicts(result) == [
@@ -111,18 +134,86 @@ def test_oversized_item_is_fetched_at_its_capture_time(aws, fixture_event, fixtu
     assert aws.operations() == ["GetResourceConfigHistory", "PutEvaluations"]
 
 
-def test_oversized_item_gone_from_history_is_not_applicable(aws, fixture_event):
+def test_oversized_item_is_the_announced_one_even_when_the_previous_item_comes_first(aws, fixture_event, fixture_item):
+    """Issue 10 item 1: the item before the change (tcp 443 only) must never stand in for the announced one."""
+    _stub_history(aws, {"configurationItems": [_previous_item(fixture_item), _announced_item(fixture_item)]})
+
+    assert verdicts(lambda_handler(fixture_event("oversized-open-range"), None)) == [
+        ("sg-0e1f2a3b4c5d6e7f8", "NON_COMPLIANT", "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0")
+    ]
+
+
+def test_oversized_item_answered_only_by_the_previous_item_fails_the_invocation(aws, fixture_event, fixture_item):
+    """What a whole-second laterTime gets back: the previous item. No verdict rather than a wrong COMPLIANT."""
+    _stub_history(aws, {"configurationItems": [_previous_item(fixture_item)]})
+
+    with pytest.raises(RuleInvocationError) as raised:
+        lambda_handler(fixture_event("oversized-open-range"), None)
+    assert str(raised.value) == (
+        f"{RULE_ID}: AWS::EC2::SecurityGroup sg-0e1f2a3b4c5d6e7f8: Config's history holds no item with "
+        "configurationStateId 1763633742123 captured at 2026-11-20T10:15:42.123Z (status OK) among the 1 item(s) "
+        "captured up to 2026-11-20T10:15:43Z; not judging another configuration"
+    )
+    assert "PutEvaluations" not in aws.operations()
+
+
+def test_oversized_item_on_a_later_page_is_found(aws, fixture_event, fixture_item):
+    stubbers = _stub_history(
+        aws,
+        {"configurationItems": [], "nextToken": "page-1"},  # a page can come back short (seven-day spans)
+        {"configurationItems": [_announced_item(fixture_item)]},
+    )
+
+    assert verdicts(lambda_handler(fixture_event("oversized-open-range"), None))[0][1] == "NON_COMPLIANT"
+    stubbers[0].assert_no_pending_responses()
+
+
+def test_oversized_history_pages_are_bounded(aws, fixture_event, fixture_item):
+    pages = [{"configurationItems": [_previous_item(fixture_item)], "nextToken": f"page-{n + 1}"} for n in range(4)]
+    _stub_history(aws, *pages)
+
+    with pytest.raises(RuleInvocationError, match=r"among the 4 item\(s\)"):
+        lambda_handler(fixture_event("oversized-open-range"), None)
+    assert aws.operations() == ["GetResourceConfigHistory"] * 4
+
+
+def test_oversized_item_of_another_resource_fails_the_invocation(aws, fixture_event, fixture_item):
+    other = _announced_item(fixture_item) | {"resourceId": "sg-0aaaaaaaaaaaaaaaa"}
+    _stub_history(aws, {"configurationItems": [other]})
+
+    with pytest.raises(RuleInvocationError, match="answered with an item of AWS::EC2::SecurityGroup sg-0aaaaaaaaaaaaaaaa"):
+        lambda_handler(fixture_event("oversized-open-range"), None)
+
+
+@pytest.mark.parametrize("answer", ["not discovered", "empty history"])
+def test_oversized_item_of_a_live_resource_missing_from_history_fails_the_invocation(aws, fixture_event, answer):
+    """Never NOT_APPLICABLE for a summary that says OK: it would overwrite the resource's last verdict."""
+
     def configure(client):
         stubber = OperationStubber(client, "GetResourceConfigHistory")
-        stubber.add_client_error(
-            "get_resource_config_history", "ResourceNotDiscoveredException", "Resource sg-0e1f2a3b4c5d6e7f8 is not discovered"
-        )
+        if answer == "not discovered":
+            stubber.add_client_error(
+                "get_resource_config_history", "ResourceNotDiscoveredException", "Resource sg-0e1f2a3b4c5d6e7f8 is not discovered"
+            )
+        else:
+            stubber.add_response("get_resource_config_history", {"configurationItems": []})
         return stubber
 
     stub_clients(aws, "config", configure)
-    result = lambda_handler(fixture_event("oversized-open-range"), None)
+    with pytest.raises(RuleInvocationError, match="holds no item with configurationStateId 1763633742123"):
+        lambda_handler(fixture_event("oversized-open-range"), None)
+    assert "PutEvaluations" not in aws.operations()
 
-    assert verdicts(result) == [("sg-0e1f2a3b4c5d6e7f8", "NOT_APPLICABLE", "Resource status is ResourceNotRecorded")]
+
+@pytest.mark.parametrize("status", ["ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"])
+def test_oversized_summary_of_a_gone_resource_is_not_applicable_without_a_fetch(aws, fixture_event, status):
+    event = fixture_event("oversized-open-range")
+    invoking = json.loads(event["invokingEvent"])
+    invoking["configurationItemSummary"]["configurationItemStatus"] = status
+    event["invokingEvent"] = json.dumps(invoking)
+
+    assert verdicts(lambda_handler(event, None)) == [("sg-0e1f2a3b4c5d6e7f8", "NOT_APPLICABLE", f"Resource status is {status}")]
+    assert aws.operations() == ["PutEvaluations"]
 
 
 def test_oversized_fetch_denied_fails_the_invocation(aws, fixture_event):
@@ -160,13 +251,8 @@ def test_invalid_parameters_fail_the_invocation_as_a_customer_error(aws, fixture
 
 def test_rdklib_error_dict_becomes_a_raised_error(aws, fixture_event):
     """rdklib turns a ClientError into a returned dict; the Lambda must fail instead."""
-
-    def configure(client):
-        stubber = OperationStubber(client, "PutEvaluations")
-        stubber.add_client_error("put_evaluations", "AccessDeniedException", "User is not authorized to perform config:PutEvaluations")
-        return stubber
-
-    stub_clients(aws, "config", configure)
+    stub_client_error(aws, "config", "PutEvaluations", "AccessDeniedException",
+                      "User is not authorized to perform config:PutEvaluations")
     with pytest.raises(RuleInvocationError, match="AccessDeniedException.*not authorized to perform config:PutEvaluations"):
         lambda_handler(fixture_event("change-open-range"), None)
 

@@ -1,4 +1,4 @@
-"""sg-ingress-port-range-restricted: one test group per scenario S1..S16 of the rule's docstring.
+"""sg-ingress-port-range-restricted: one test group per scenario S1..S18 of the rule's docstring.
 
 Every verdict goes through the registry (parse_parameters -> evaluate), as the Lambda and the scan do,
 so unknown parameters and NOT_APPLICABLE are judged by the same path.
@@ -87,9 +87,9 @@ def test_s01_no_inbound_permissions():
     assert judge(sg_item()) == Verdict(COMPLIANT, NONE_OPEN_ANY)
 
 
-def test_s01_ip_permissions_key_absent():
+def test_s01_empty_ip_permissions_list():
     item = sg_item()
-    del item["configuration"]["ipPermissions"]
+    assert item["configuration"]["ipPermissions"] == []
     assert judge(item) == Verdict(COMPLIANT, NONE_OPEN_ANY)
 
 
@@ -235,9 +235,12 @@ def test_s05_all_traffic_with_minus_one_port_fields():
         ("50", None, None),
         ("50", 0, 65535),
         ("47", None, None),
+        ("47", 0, 65535),
+        ("51", -1, -1),
+        (47, 1000, 2000),
     ],
 )
-def test_s06_icmp_and_other_protocols_are_not_port_ranges(protocol, from_port, to_port):
+def test_s06_icmp_and_protocols_without_ports_are_not_port_ranges(protocol, from_port, to_port):
     item = sg_item(perm(protocol, from_port, to_port, ipv4=["0.0.0.0/0"], ipv6=["::/0"]))
     assert judge(item) == Verdict(COMPLIANT, NONE_OPEN_ANY)
 
@@ -375,9 +378,16 @@ def test_s10_udp_list_exempts_udp_by_number():
 
 
 # --- S11 all traffic and the authorized lists -----------------------------------------------------
-def test_s11_all_traffic_exempt_when_both_lists_cover_everything():
+def test_s11_all_traffic_not_exempt_when_both_lists_cover_everything():
+    # All traffic opens every SCTP/DCCP/UDP-Lite port too, and neither list can authorize those.
     verdict = judge(sg_item(world("-1")), authorizedTcpPorts="0-65535", authorizedUdpPorts="0-65535")
-    assert verdict == Verdict(COMPLIANT, NONE_OPEN_ANY)
+    assert verdict == Verdict(NON_COMPLIANT, OPEN + "all traffic from 0.0.0.0/0")
+
+
+def test_s11_the_lists_still_exempt_tcp_and_udp_beside_all_traffic():
+    item = sg_item(world("tcp", 0, 65535), world("udp", 0, 65535), perm("-1", groups=["sg-0abc"]))
+    verdict = judge(item, authorizedTcpPorts="0-65535", authorizedUdpPorts="0-65535")
+    assert verdict == Verdict(NON_COMPLIANT, OPEN + "all traffic from sg-0abc")
 
 
 @pytest.mark.parametrize(
@@ -558,7 +568,7 @@ def test_s15_deleted_item_from_the_change_event(fixture_event):
 
 def test_s15_event_left_scope(fixture_event):
     event = fixture_event("change-open-range")
-    event["eventLeftScope"] = "true"
+    event["eventLeftScope"] = True
     event = normalise_event(event)
     item = invoking_event(event)["configurationItem"]
     verdict = SPEC.evaluate(item, SPEC.parse_parameters({}), left_scope=event["eventLeftScope"])
@@ -610,27 +620,106 @@ def test_s16_egress_does_not_hide_an_ingress_range():
     assert judge(item) == Verdict(NON_COMPLIANT, OPEN + "udp 1000-1001 from 0.0.0.0/0")
 
 
-# --- S17 self references --------------------------------------------------------------------------
+# --- S17 port-carrying protocols other than tcp/udp: every port ----------------------------------
+@pytest.mark.parametrize(
+    "protocol, from_port, to_port, named",
+    [
+        ("132", 0, 65535, "sctp"),
+        ("132", None, None, "sctp"),
+        ("132", 22, 22, "sctp"),  # EC2 ignores the fields: every SCTP port is open
+        (132, -1, -1, "sctp"),
+        ("33", 5000, 5000, "protocol 33"),
+        ("136", None, None, "protocol 136"),
+    ],
+)
+def test_s17_sctp_dccp_udplite_open_every_port(protocol, from_port, to_port, named):
+    assert judge(sg_item(world(protocol, from_port, to_port))) == Verdict(
+        NON_COMPLIANT, f"{OPEN}{named} all ports from 0.0.0.0/0"
+    )
+
+
+def test_s17_sctp_all_ports_from_the_world_was_compliant():
+    """The issue's reproduction: protocol 132 0-65535 from 0.0.0.0/0."""
+    assert judge(sg_item(world("132", 0, 65535))).compliance == NON_COMPLIANT
+
+
+def test_s17_tcp_and_udp_lists_do_not_cover_sctp():
+    verdict = judge(sg_item(world("132", 0, 65535)), authorizedTcpPorts="0-65535", authorizedUdpPorts="0-65535")
+    assert verdict == Verdict(NON_COMPLIANT, OPEN + "sctp all ports from 0.0.0.0/0")
+
+
+def test_s17_max_ports_covering_every_port_allows_sctp_as_it_allows_tcp_0_65535():
+    item = sg_item(world("132", 0, 65535), world("tcp", 0, 65535))
+    assert judge(item, maxPorts="65536") == Verdict(COMPLIANT, "No inbound port range over 65536 port(s) open to any source")
+
+
+def test_s17_sctp_from_a_private_block_under_public_scope():
+    item = sg_item(perm("132", 0, 65535, ipv4=["10.0.0.0/8"]), perm("33", ipv6=["2600:1f18::/36"]))
+    assert judge(item, sourceScope="public") == Verdict(NON_COMPLIANT, OPEN + "protocol 33 all ports from 2600:1f18::/36")
+
+
+def test_s17_all_traffic_first_then_sctp_beside_tcp_0_65535_in_input_order():
+    item = sg_item(world("132"), world("tcp", 0, 65535), perm("-1", groups=["sg-0abc"]), world("tcp", 80, 81))
+    assert judge(item) == Verdict(
+        NON_COMPLIANT,
+        OPEN + "all traffic from sg-0abc; sctp all ports from 0.0.0.0/0; tcp 0-65535 from 0.0.0.0/0; "
+        "tcp 80-81 from 0.0.0.0/0",
+    )
+
+
+# --- S18 malformed: no ipPermissions, a port that is not a whole number; 22.0 is port 22 -----------
+@pytest.mark.parametrize("absent", ["deleted", "null"])
+def test_s18_configuration_without_ip_permissions_is_malformed(absent):
+    item = sg_item()
+    if absent == "deleted":
+        del item["configuration"]["ipPermissions"]
+    else:
+        item["configuration"]["ipPermissions"] = None
+    with pytest.raises(ItemError) as caught:
+        judge(item)
+    assert str(caught.value) == "AWS::EC2::SecurityGroup sg-0123456789abcdef0: ipPermissions is missing"
+
+
+def test_s18_whole_number_float_ports_are_those_ports():
+    assert judge(sg_item(world("tcp", 22.0, 22.0))) == Verdict(COMPLIANT, NONE_OPEN_ANY)
+    assert judge(sg_item(world("tcp", 0.0, 65535.0))) == Verdict(NON_COMPLIANT, OPEN + "tcp 0-65535 from 0.0.0.0/0")
+
+
+@pytest.mark.parametrize("field", ["fromPort", "toPort"])
+def test_s18_non_integral_port_is_malformed(field):
+    entry = world("tcp", 22, 22)
+    entry[field] = 22.5
+    with pytest.raises(ItemError) as caught:
+        judge(sg_item(entry))
+    assert str(caught.value) == f"AWS::EC2::SecurityGroup sg-0123456789abcdef0: {field} 22.5 is not a whole number"
+
+
+def test_s18_advanced_query_export_item_with_float_ports(fixture_item):
+    item = normalise_item(fixture_item("sg-open-range.select-resource-config"))
+    assert judge(item) == Verdict(NON_COMPLIANT, OPEN + "tcp 0-65535 from 0.0.0.0/0")
+
+
+# --- S19 self references --------------------------------------------------------------------------
 SELF = "sg-0123456789abcdef0"  # sg_item's group id
 
 
 @pytest.mark.parametrize("raw", [{}, {"includeSelfReferences": ""}, {"includeSelfReferences": "false"},
                                  {"includeSelfReferences": "FALSE"}])
-def test_s17_all_traffic_from_the_group_itself_is_not_judged_by_default(raw):
+def test_s19_all_traffic_from_the_group_itself_is_not_judged_by_default(raw):
     item = sg_item(perm("-1", groups=[SELF]))
     assert judge(item, **raw) == Verdict(COMPLIANT, NONE_OPEN_ANY)
 
 
-def test_s17_self_references_are_judged_when_included():
+def test_s19_self_references_are_judged_when_included():
     item = sg_item(perm("-1", groups=[SELF]))
     assert judge(item, includeSelfReferences="true") == Verdict(NON_COMPLIANT, OPEN + f"all traffic from {SELF}")
 
 
-def test_s17_another_group_and_other_sources_of_the_same_permission_are_judged_either_way():
+def test_s19_another_group_and_other_sources_of_the_same_permission_are_judged_either_way():
     item = sg_item(perm("-1", ipv4=["10.0.0.0/8"], groups=[SELF, "sg-0abc"]))
     assert judge(item) == Verdict(NON_COMPLIANT, OPEN + "all traffic from 10.0.0.0/8; all traffic from sg-0abc")
 
 
-def test_s17_invalid_value_names_the_parameter():
+def test_s19_invalid_value_names_the_parameter():
     with pytest.raises(ParameterError, match="parameter includeSelfReferences: 'yes' is not true or false"):
         SPEC.parse_parameters({"includeSelfReferences": "yes"})
