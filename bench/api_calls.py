@@ -54,10 +54,10 @@ def _short(calls: dict) -> str:
 
 def _items(generator, resource_type: str):
     """Generated items of one type: ``EVENTS_PER_RULE`` complete ones, then one rule group without rulesSource."""
-    from bench.generate import FIREWALL_POLICY, RULE_GROUP, SECURITY_GROUP
+    from bench.generate import FIREWALL_POLICY, NETWORK_ACL, RULE_GROUP, SECURITY_GROUP
 
     makers = {SECURITY_GROUP: generator.security_group_item, FIREWALL_POLICY: generator.firewall_policy_item,
-              RULE_GROUP: generator.rule_group_item}
+              RULE_GROUP: generator.rule_group_item, NETWORK_ACL: generator.network_acl_item}
     complete, incomplete, index = [], [], 0
     while len(complete) < EVENTS_PER_RULE or (resource_type == RULE_GROUP and not incomplete):
         item = makers[resource_type](index)

@@ -107,3 +107,24 @@ def parse_trusted_sources(entries: Iterable[str], name: str = "trustedSources") 
         except ValueError:
             raise ParameterError(f"parameter {name}: '{entry}' is not a CIDR, pl- or sg- id") from None
     return TrustedSources(tuple(networks), frozenset(ids))
+
+
+def address_range(text: str) -> tuple[int, int, int]:
+    """``(version, first, last)``: the CIDR's addresses as integers, for interval arithmetic."""
+    network = parse_cidr(text)
+    return network.version, int(network.network_address), int(network.broadcast_address)
+
+
+@lru_cache(maxsize=2)
+def public_ranges(version: int) -> tuple[tuple[int, int], ...]:
+    """The globally routable addresses of one family as sorted integer intervals: the complement of the
+    special-purpose blocks above, so ``is_public`` and interval arithmetic agree on what public means."""
+    top = 2**32 - 1 if version == 4 else 2**128 - 1
+    ranges, start = [], 0
+    for block in sorted(b for b in _NOT_GLOBAL if b.version == version):
+        if int(block.network_address) > start:
+            ranges.append((start, int(block.network_address) - 1))
+        start = max(start, int(block.broadcast_address) + 1)
+    if start <= top:
+        ranges.append((start, top))
+    return tuple(ranges)

@@ -1,12 +1,12 @@
 """Live scan: configuration items built from read-only API calls, in the notification shape the Lambdas receive.
 
-Calls (and nothing else): ``sts:GetCallerIdentity`` once; per region ``ec2:DescribeSecurityGroups`` (paginated,
-``MaxResults`` 1000), ``network-firewall:ListFirewallPolicies`` + ``DescribeFirewallPolicy`` and
-``ListRuleGroups`` (``Scope`` ACCOUNT) + ``DescribeRuleGroup``, ``ListFirewalls`` + ``DescribeFirewall`` +
-``DescribeLoggingConfiguration`` and, per log destination, ``s3:HeadBucket`` / ``logs:DescribeLogGroups`` /
-``firehose:DescribeDeliveryStream`` (perimeter.firewall_logging), each only when a selected rule evaluates that
-resource type. Network Firewall items carry the resource id Config records: the resource's id, not its ARN.
-Items are yielded one at a time as pages arrive, so memory does not grow with the account.
+Calls (and nothing else): ``sts:GetCallerIdentity`` once; per region ``ec2:DescribeSecurityGroups`` and
+``ec2:DescribeNetworkAcls`` (paginated, ``MaxResults`` 1000), ``network-firewall:ListFirewallPolicies`` +
+``DescribeFirewallPolicy`` and ``ListRuleGroups`` (``Scope`` ACCOUNT) + ``DescribeRuleGroup``, ``ListFirewalls`` +
+``DescribeFirewall`` + ``DescribeLoggingConfiguration`` and, per log destination, ``s3:HeadBucket`` /
+``logs:DescribeLogGroups`` / ``firehose:DescribeDeliveryStream`` (perimeter.firewall_logging), each only when a
+selected rule evaluates that resource type. Network Firewall items carry the resource id Config records: the
+resource's id, not its ARN. Items are yielded one at a time as pages arrive, so memory does not grow with the account.
 
 The items carry Config's camelCase spelling, converted from the APIs' PascalCase with botocore's own output
 shapes (member names get a lower-case first letter; map keys such as rule-variable names and tag keys are
@@ -28,6 +28,8 @@ from botocore.config import Config
 from perimeter.scan import ScanInputError
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
+NETWORK_ACL = "AWS::EC2::NetworkAcl"
+NETWORK_ACL_PAGE_SIZE = 1000  # DescribeNetworkAcls' MaxResults ceiling
 FIREWALL_POLICY = "AWS::NetworkFirewall::FirewallPolicy"
 RULE_GROUP = "AWS::NetworkFirewall::RuleGroup"
 FIREWALL = "AWS::NetworkFirewall::Firewall"
@@ -38,6 +40,7 @@ CLIENT_CONFIG = Config(retries={"mode": "standard"})  # throttling and 5xx retri
 ACTIONS = {
     "GetCallerIdentity": "sts:GetCallerIdentity",
     "DescribeSecurityGroups": "ec2:DescribeSecurityGroups",
+    "DescribeNetworkAcls": "ec2:DescribeNetworkAcls",
     "ListFirewallPolicies": "network-firewall:ListFirewallPolicies",
     "DescribeFirewallPolicy": "network-firewall:DescribeFirewallPolicy",
     "ListRuleGroups": "network-firewall:ListRuleGroups",
@@ -194,6 +197,33 @@ def security_group_items(region: _Region) -> Iterator[dict]:
             )
 
 
+def network_acl_items(region: _Region) -> Iterator[dict]:
+    """DescribeNetworkAcls in pages; each ACL as Config records it (entries, associations, isDefault, camelCase)."""
+    ec2 = region.client("ec2")
+    shape = _output_shape(ec2, "DescribeNetworkAcls").members["NetworkAcls"].member
+    pages = ec2.get_paginator("describe_network_acls").paginate(PaginationConfig={"PageSize": NETWORK_ACL_PAGE_SIZE})
+    for page in pages:
+        for acl in page.get("NetworkAcls", []):
+            acl_id = acl["NetworkAclId"]
+            relationships = [{"resourceId": acl["VpcId"], "resourceName": None, "resourceType": "AWS::EC2::VPC",
+                              "name": "Is contained in Vpc"}] if acl.get("VpcId") else []
+            relationships += [{"resourceId": association["SubnetId"], "resourceName": None,
+                               "resourceType": "AWS::EC2::Subnet", "name": "Is attached to Subnet"}
+                              for association in acl.get("Associations", []) if association.get("SubnetId")]
+            yield _item(
+                NETWORK_ACL,
+                acl_id,
+                name=None,
+                arn=f"arn:{region.partition}:ec2:{region.name}:{region.account}:network-acl/{acl_id}",
+                region=region.name,
+                account=region.account,
+                zone="Not Applicable",
+                configuration=camel_case(acl, shape),
+                tags=_tag_dict(acl.get("Tags")),
+                relationships=relationships,
+            )
+
+
 def _firewall_items(
     region: _Region, resource_type: str, list_operation: str, list_key: str, list_arguments: dict,
     describe_operation: str, arn_parameter: str, response_key: str,
@@ -270,6 +300,7 @@ def firewall_items(region: _Region) -> Iterator[dict]:
 
 READERS: dict[str, Callable[[_Region], Iterator[dict]]] = {
     SECURITY_GROUP: security_group_items,
+    NETWORK_ACL: network_acl_items,
     FIREWALL_POLICY: firewall_policy_items,
     RULE_GROUP: rule_group_items,
     FIREWALL: firewall_items,

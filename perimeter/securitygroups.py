@@ -254,3 +254,14 @@ def in_scope(source: Source, scope: str) -> bool:
 
 def ingress_from_rules(rules: Iterable[dict]) -> tuple[Permission, ...]:
     return tuple(permission_from_rule(rule) for rule in rules if not rule.get("IsEgress"))
+
+
+# --- shared by the security-group rules ---------------------------------------------------------------------------
+
+# How annotations name each sourceScope: "No restricted port open to the world".
+SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
+
+
+def is_self_reference(permission: Permission, group_id: str) -> bool:
+    """The source is the group itself (the default group's "all traffic from itself")."""
+    return permission.source.kind == SECURITY_GROUP and permission.source.value == group_id

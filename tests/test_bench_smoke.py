@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bench.generate import FIREWALL_POLICY, RULE_GROUP, SECURITY_GROUP, Generator, write_snapshot
+from bench.generate import FIREWALL_POLICY, NETWORK_ACL, RULE_GROUP, SECURITY_GROUP, Generator, write_snapshot
 from perimeter.registry import all_rules
 from perimeter.scan import read_items, scan
 
@@ -27,7 +27,7 @@ def test_generated_snapshot_is_deterministic_valid_and_mixed(tmp_path):
     assert gzip.decompress(first.read_bytes()) == gzip.decompress(second.read_bytes())
 
     items = list(read_items(first))
-    assert {item["resourceType"] for item in items} == {SECURITY_GROUP, FIREWALL_POLICY, RULE_GROUP}
+    assert {item["resourceType"] for item in items} == {SECURITY_GROUP, FIREWALL_POLICY, RULE_GROUP, NETWORK_ACL}
     findings = list(scan(items, all_rules(), {}))  # every item reads without error
     assert len(findings) == sum(item["resourceType"] in spec.resource_types for item in items for spec in all_rules())
     assert {f.complianceType for f in findings} >= {"COMPLIANT", "NON_COMPLIANT"}

@@ -56,7 +56,8 @@ def test_pack_writes_rule_runbook_and_pack_wide_values_in(capsys, tmp_path):
 
     assert (status, err) == (0, "")
     assert pack["Resources"][SG_LOGICAL]["Properties"]["InputParameters"] == {
-        "maxPorts": "2", "authorizedTcpPorts": "443", "sourceScope": "any", "maxExemptionDays": "90"}
+        "maxPorts": "2", "authorizedTcpPorts": "443", "sourceScope": "any", "maxExemptionDays": "90",
+        "includeSelfReferences": "false"}
     remediation = pack["Resources"][f"{SG_LOGICAL}Remediation"]["Properties"]
     # The runbook judges with the rule's own values, and gets its own parameters written in.
     assert remediation["Parameters"]["MaxPorts"] == {"StaticValue": {"Values": ["2"]}}

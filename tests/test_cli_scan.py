@@ -29,7 +29,10 @@ def test_json_output_has_one_object_per_rule_and_item(capsys):
     status, out, err = run(capsys, "scan", SNAPSHOT, "--format", "json")
 
     assert status == 1 and err == ""
-    assert json.loads(out) == [
+    findings = json.loads(out)
+    # Every rule judging security groups reports on each of the four; the seed rule's verdicts in order:
+    assert len(findings) == 4 * sum("AWS::EC2::SecurityGroup" in spec.resource_types for spec in all_rules())
+    assert [finding for finding in findings if finding["rule"] == RULE_ID] == [
         {"rule": RULE_ID, "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-0e1f2a3b4c5d6e7f8",
          "complianceType": "NON_COMPLIANT", "annotation": "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0"},
         {"rule": RULE_ID, "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-0c1d2e3f4a5b6c7d8",
@@ -51,9 +54,11 @@ def test_table_output_counts_per_rule_then_lists_offenders(capsys):
     assert lines[0].split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable", "Exempt"]
     rule_ids = [spec.rule_id for spec in all_rules()]
     rows = {line.split()[0]: line.split()[1:] for line in lines[2:2 + len(rule_ids)]}
-    assert rows == {rule_id: (["1", "3", "0", "0"] if rule_id == RULE_ID else ["0", "0", "0", "0"])
-                    for rule_id in rule_ids}
-    assert "Non-compliant resources (3):" in lines
+    judged = {RULE_ID: ["1", "3", "0", "0"], "sg-default-closed": ["0", "0", "4", "0"],  # the snapshot's four groups
+              "sg-ingress-authorized-ports-only": ["2", "2", "0", "0"],
+              "sg-ingress-restricted-ports": ["2", "2", "0", "0"]}
+    assert rows == {rule_id: judged.get(rule_id, ["0", "0", "0", "0"]) for rule_id in rule_ids}
+    assert "Non-compliant resources (7):" in lines
     assert f"  {RULE_ID}  AWS::EC2::SecurityGroup  sg-01234567" in lines
     assert "      Inbound port ranges open: tcp 22-3389 from 0.0.0.0/0" in lines
 
@@ -73,7 +78,7 @@ def test_array_of_api_shaped_items_and_gzip(capsys, tmp_path, fixture_item):
     with gzip.open(path, "wt") as stream:
         json.dump([fixture_item("sg-open-range.api"), fixture_item("sg-deleted.notification")], stream)
 
-    status, out, _ = run(capsys, "scan", path, "--format", "json")
+    status, out, _ = run(capsys, "scan", path, "--format", "json", "--rule", RULE_ID)
 
     assert status == 1
     assert [(f["resourceId"], f["complianceType"]) for f in json.loads(out)] == [

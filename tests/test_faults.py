@@ -40,8 +40,10 @@ ITEMS_BY_TYPE = {
     "AWS::NetworkFirewall::FirewallPolicy": "netfw-policy-stateless-only.notification",
     "AWS::NetworkFirewall::RuleGroup": "netfw-group-suricata.notification",
     "AWS::NetworkFirewall::Firewall": "netfw-firewall.notification",
+    "AWS::EC2::NetworkAcl": "nacl-ssh-open.notification",
 }
 RULE_ITEMS = {spec.rule_id: ITEMS_BY_TYPE[spec.resource_types[0]] for spec in all_rules()}
+RULE_ITEMS["sg-default-closed"] = "sg-default.notification"  # it judges default groups only
 
 
 @pytest.fixture(scope="module")

@@ -491,8 +491,8 @@ def test_s13_world_is_non_compliant(field, cidr):
         (
             {"maxPort": "5"},
             "unknown parameter(s) maxPort (value '5'); known parameters: "
-            "ExecutionRoleName, authorizedTcpPorts, authorizedUdpPorts, maxExemptionDays, maxPorts, sourceScope, "
-            "trustedSources",
+            "ExecutionRoleName, authorizedTcpPorts, authorizedUdpPorts, includeSelfReferences, maxExemptionDays, "
+            "maxPorts, sourceScope, trustedSources",
         ),
     ],
 )
@@ -731,3 +731,29 @@ def test_s20_an_invalid_trusted_source_names_the_parameter_and_entry(entry):
     with pytest.raises(ParameterError) as caught:
         SPEC.parse_parameters({"trustedSources": f"10.0.0.0/8, {entry}"})
     assert str(caught.value) == (f"parameter trustedSources: '{entry}' is not a CIDR, pl- or sg- id")
+
+
+# --- S21 self references --------------------------------------------------------------------------
+SELF = "sg-0123456789abcdef0"  # sg_item's group id
+
+
+@pytest.mark.parametrize("raw", [{}, {"includeSelfReferences": ""}, {"includeSelfReferences": "false"},
+                                 {"includeSelfReferences": "FALSE"}])
+def test_s21_all_traffic_from_the_group_itself_is_not_judged_by_default(raw):
+    item = sg_item(perm("-1", groups=[SELF]))
+    assert judge(item, **raw) == Verdict(COMPLIANT, NONE_OPEN_ANY)
+
+
+def test_s21_self_references_are_judged_when_included():
+    item = sg_item(perm("-1", groups=[SELF]))
+    assert judge(item, includeSelfReferences="true") == Verdict(NON_COMPLIANT, OPEN + f"all traffic from {SELF}")
+
+
+def test_s21_another_group_and_other_sources_of_the_same_permission_are_judged_either_way():
+    item = sg_item(perm("-1", ipv4=["10.0.0.0/8"], groups=[SELF, "sg-0abc"]))
+    assert judge(item) == Verdict(NON_COMPLIANT, OPEN + "all traffic from 10.0.0.0/8; all traffic from sg-0abc")
+
+
+def test_s21_invalid_value_names_the_parameter():
+    with pytest.raises(ParameterError, match="parameter includeSelfReferences: 'yes' is not true or false"):
+        SPEC.parse_parameters({"includeSelfReferences": "yes"})

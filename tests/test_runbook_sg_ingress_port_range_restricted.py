@@ -176,7 +176,8 @@ def test_document_validates_and_declares_the_issue_parameters(document):
     assert validator.validate_document(document) == []
     parameters = document["parameters"]
     assert list(parameters) == ["SecurityGroupId", "AutomationAssumeRole", "MaxPorts", "AuthorizedTcpPorts",
-                                "AuthorizedUdpPorts", "SourceScope", "TrustedSources", "ReplacementTcpPorts",
+                                "AuthorizedUdpPorts", "SourceScope", "TrustedSources",
+                                "IncludeSelfReferences", "ReplacementTcpPorts",
                                 "ReplacementUdpPorts", "InboundRuleQuota", "DryRun"]
     assert parameters["ReplacementTcpPorts"] == {**parameters["ReplacementTcpPorts"], "type": "StringList",
                                                  "default": []}
@@ -698,3 +699,16 @@ def test_remediation_only_narrows_access_and_leaves_the_group_compliant(
     rule_parameters = rule.parse_parameters({"maxPorts": max_ports, "authorizedTcpPorts": authorized_tcp,
                                              "authorizedUdpPorts": authorized_udp, "sourceScope": scope})
     assert rule.evaluate(item, rule_parameters).compliance == "COMPLIANT"
+
+
+def test_a_rule_from_the_group_itself_stays_unless_self_references_are_included(document, net):
+    net.allow({"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": net.group_id}]}, tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
+
+    kept = remediate(document, net)
+    assert kept.status == SUCCESS, kept.failure_message
+    assert net.allowed() == {("-1", -1, -1, "ReferencedGroupId", net.group_id)}
+
+    included = remediate(document, net, IncludeSelfReferences="true")
+    assert included.status == SUCCESS, included.failure_message
+    assert net.allowed() == set() and [as_allowed(entry) for entry in removed(included)] == [
+        ("-1", -1, -1, "ReferencedGroupId", net.group_id)]

@@ -677,6 +677,7 @@ def test_mapping_of_the_security_group_runbook_is_explicit():
         "AuthorizedUdpPorts": (RULE_VALUE, "authorizedUdpPorts", None),
         "SourceScope": (RULE_VALUE, "sourceScope", None),
         "TrustedSources": (RULE_VALUE, "trustedSources", None),
+        "IncludeSelfReferences": (RULE_VALUE, "includeSelfReferences", None),
         "ReplacementTcpPorts": (TEMPLATE_VALUE, None, ""),
         "ReplacementUdpPorts": (TEMPLATE_VALUE, None, ""),
         "InboundRuleQuota": (TEMPLATE_VALUE, None, "60"),

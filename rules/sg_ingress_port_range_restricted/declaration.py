@@ -55,6 +55,11 @@ DECLARATION = {
             "type": "list",
             "default": "",
             "description": "CIDRs, pl- and sg- ids never judged nor revoked; a CIDR inside a listed one is trusted."
+        },
+        "includeSelfReferences": {
+            "type": "boolean",
+            "default": "false",
+            "description": "true to judge rules whose source is the group itself (the default group's all traffic from itself); false leaves them out."
         }
     },
     "lambdaPermissions": [],

@@ -28,7 +28,8 @@ PAGE_SIZE = 200  # MaxResults of DescribeSecurityGroupRules (5-1000)
 # Runbook parameter -> the rule parameter it carries, with the same meaning and the same validation.
 RULE_PARAMETERS = {"MaxPorts": "maxPorts", "AuthorizedTcpPorts": "authorizedTcpPorts",
                    "AuthorizedUdpPorts": "authorizedUdpPorts", "SourceScope": "sourceScope",
-                   "TrustedSources": "trustedSources"}
+                   "TrustedSources": "trustedSources",
+                   "IncludeSelfReferences": "includeSelfReferences"}
 REPLACEMENT_PARAMETERS = {"tcp": "ReplacementTcpPorts", "udp": "ReplacementUdpPorts"}
 GROUP_GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
 NOT_FOUND, DUPLICATE, NO_ROOM = "InvalidPermission.NotFound", "InvalidPermission.Duplicate", \

@@ -62,6 +62,9 @@ S19 Given trustedSources "203.0.113.0/24,2001:db8::/32,pl-0123456789abcdef0,sg-0
     CIDR) or from another group is NON_COMPLIANT naming only the untrusted sources
 S20 Given trustedSources with an entry that is no CIDR, prefix list id or group id (e.g. "10.0.0.0/33", "office")
     Then the invocation fails with InvalidParametersError naming trustedSources and the entry
+S21 Given all traffic from the group itself (the default group's rule) and includeSelfReferences unset or "false"
+    Then that rule is not judged: COMPLIANT; with "true", NON_COMPLIANT "... all traffic from sg-..."
+    (a reference to another group is judged either way)
 """
 from __future__ import annotations
 
@@ -73,9 +76,11 @@ from perimeter.cidrs import TrustedSources, parse_trusted_sources
 from perimeter.ports import PortRange, covered_by_one
 from perimeter.securitygroups import (
     ALL_TRAFFIC,
+    SCOPE_WORDS,
     Permission,
     SecurityGroup,
     in_scope,
+    is_self_reference,
     security_group_from_configuration,
 )
 from perimeter.rules.sg_ingress_port_range_restricted.declaration import DECLARATION
@@ -89,6 +94,7 @@ class Parameters:
     authorized_udp: tuple[PortRange, ...] = ()
     source_scope: str = "any"
     trusted: TrustedSources = TrustedSources()
+    include_self_references: bool = False
 
 
 def parse_parameters(raw: dict) -> Parameters:
@@ -100,6 +106,7 @@ def parse_parameters(raw: dict) -> Parameters:
         authorized_udp=values["authorizedUdpPorts"],
         source_scope=values["sourceScope"],
         trusted=parse_trusted_sources(values["trustedSources"]),
+        include_self_references=values["includeSelfReferences"],
     )
 
 
@@ -128,11 +135,9 @@ def offending_permissions(group: SecurityGroup, parameters: Parameters) -> list[
         for permission in group.ingress
         if opens_port_range(permission, parameters) and in_scope(permission.source, parameters.source_scope)
         and not parameters.trusted.covers(permission.source.value)
+        and (parameters.include_self_references or not is_self_reference(permission, group.group_id))
     ]
     return sorted(offenders, key=_openness)
-
-
-_SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
 
 
 def evaluate(item: dict, parameters: Parameters) -> Verdict:
@@ -141,6 +146,6 @@ def evaluate(item: dict, parameters: Parameters) -> Verdict:
     if not offenders:
         return Verdict(
             COMPLIANT,
-            f"No inbound port range over {parameters.max_ports} port(s) open to {_SCOPE_WORDS[parameters.source_scope]}",
+            f"No inbound port range over {parameters.max_ports} port(s) open to {SCOPE_WORDS[parameters.source_scope]}",
         )
     return Verdict(NON_COMPLIANT, summarise("Inbound port ranges open", [p.label() for p in offenders]))
