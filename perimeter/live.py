@@ -15,18 +15,17 @@ them as ``ipv4Ranges`` objects plus the legacy ``ipRanges`` list of CIDR strings
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from perimeter.inputs.apishapes import (
+    FIREWALL_POLICY, RULE_GROUP, SECURITY_GROUP, firewall_item, security_group_item,
+)
 from perimeter.scan import ScanInputError
 
-SECURITY_GROUP = "AWS::EC2::SecurityGroup"
-FIREWALL_POLICY = "AWS::NetworkFirewall::FirewallPolicy"
-RULE_GROUP = "AWS::NetworkFirewall::RuleGroup"
 SECURITY_GROUP_PAGE_SIZE = 1000  # DescribeSecurityGroups' MaxResults ceiling
 CLIENT_CONFIG = Config(retries={"mode": "standard"})  # throttling and 5xx retried with backoff, bounded
 
@@ -39,6 +38,7 @@ ACTIONS = {
     "ListRuleGroups": "network-firewall:ListRuleGroups",
     "DescribeRuleGroup": "network-firewall:DescribeRuleGroup",
 }
+LIVE_POLICY = "the live scan needs the read-only IAM policy in the README section 'Scanning a live account'"
 _EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
 _REJECTED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure", "SignatureDoesNotMatch"})
 
@@ -50,78 +50,8 @@ class LiveScanError(ScanInputError):
 # --- shapes -------------------------------------------------------------------------------------------
 
 
-def _lower_first(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-def config_timestamp(value: datetime) -> str:
-    """``2026-11-20T10:15:42.123Z``, as Config writes times."""
-    value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def camel_case(value: Any, shape) -> Any:
-    """A botocore-parsed value in Config's spelling, walking its botocore shape."""
-    if shape is None or value is None:
-        return value
-    kind = shape.type_name
-    if kind == "structure" and isinstance(value, dict):
-        return {
-            _lower_first(name): camel_case(member, shape.members.get(name))
-            for name, member in value.items()
-            if name != "ResponseMetadata"
-        }
-    if kind == "list" and isinstance(value, list):
-        return [camel_case(member, shape.member) for member in value]
-    if kind == "map" and isinstance(value, dict):
-        return {key: camel_case(member, shape.value) for key, member in value.items()}
-    if kind == "timestamp" and isinstance(value, datetime):
-        return config_timestamp(value)
-    return value
-
-
 def _output_shape(client, operation: str):
     return client.meta.service_model.operation_model(operation).output_shape
-
-
-def _tag_dict(tags: Any) -> dict:
-    return {tag["Key"]: tag.get("Value", "") for tag in tags or [] if isinstance(tag, dict) and "Key" in tag}
-
-
-def _item(
-    resource_type: str,
-    resource_id: str,
-    *,
-    name: str | None,
-    arn: str,
-    region: str,
-    account: str,
-    zone: str,
-    configuration: dict,
-    tags: dict,
-    relationships: list,
-) -> dict:
-    captured = datetime.now(timezone.utc)
-    return {
-        "configurationItemVersion": "1.3",
-        "configurationItemCaptureTime": config_timestamp(captured),
-        "configurationStateId": int(captured.timestamp() * 1000),
-        "awsAccountId": account,
-        "configurationItemStatus": "OK",
-        "resourceType": resource_type,
-        "resourceId": resource_id,
-        "resourceName": name,
-        "ARN": arn,
-        "awsRegion": region,
-        "availabilityZone": zone,
-        "configurationStateMd5Hash": "",
-        "resourceCreationTime": None,
-        "tags": tags,
-        "relatedEvents": [],
-        "relationships": relationships,
-        "configuration": configuration,
-        "supplementaryConfiguration": {},
-    }
 
 
 # --- readers: one per resource type -------------------------------------------------------------------
@@ -143,21 +73,6 @@ class _Region:
         return self._clients[service]
 
 
-def security_group_configuration(group: dict, shape) -> dict:
-    """One DescribeSecurityGroups entry as Config records it (see the module docstring)."""
-    configuration = camel_case(group, shape)
-    for direction in ("ipPermissions", "ipPermissionsEgress"):
-        permissions = configuration.get(direction) or []
-        for permission in permissions:
-            ipv4 = permission.pop("ipRanges", None) or []
-            permission["ipv4Ranges"] = ipv4
-            permission["ipRanges"] = [entry["cidrIp"] for entry in ipv4 if "cidrIp" in entry]
-            for listed in ("ipv6Ranges", "prefixListIds", "userIdGroupPairs"):
-                permission.setdefault(listed, [])
-        configuration[direction] = permissions
-    return configuration
-
-
 def security_group_items(region: _Region) -> Iterator[dict]:
     ec2 = region.client("ec2")
     shape = _output_shape(ec2, "DescribeSecurityGroups").members["SecurityGroups"].member
@@ -166,30 +81,15 @@ def security_group_items(region: _Region) -> Iterator[dict]:
     )
     for page in pages:
         for group in page.get("SecurityGroups", []):
-            group_id = group["GroupId"]
-            vpc_id = group.get("VpcId")
-            vpc = {"resourceId": vpc_id, "resourceName": None, "resourceType": "AWS::EC2::VPC"}
-            relationships = [{**vpc, "name": "Is contained in Vpc"}] if vpc_id else []
-            yield _item(
-                SECURITY_GROUP,
-                group_id,
-                name=group.get("GroupName"),
-                arn=f"arn:{region.partition}:ec2:{region.name}:{region.account}:security-group/{group_id}",
-                region=region.name,
-                account=region.account,
-                zone="Not Applicable",
-                configuration=security_group_configuration(group, shape),
-                tags=_tag_dict(group.get("Tags")),
-                relationships=relationships,
-            )
+            yield security_group_item(group, region=region.name, account=region.account,
+                                      partition=region.partition, shape=shape)
 
 
 def _firewall_items(
-    region: _Region, resource_type: str, list_operation: str, list_key: str, list_arguments: dict,
-    describe_operation: str, arn_parameter: str, response_key: str,
+    region: _Region, list_operation: str, list_key: str, list_arguments: dict, describe_operation: str,
+    arn_parameter: str,
 ) -> Iterator[dict]:
     client = region.client("network-firewall")
-    shape = _output_shape(client, describe_operation)
     describe = getattr(client, botocore.xform_name(describe_operation))
     for page in client.get_paginator(botocore.xform_name(list_operation)).paginate(**list_arguments):
         for entry in page.get(list_key, []):
@@ -197,32 +97,20 @@ def _firewall_items(
                 response = describe(**{arn_parameter: entry["Arn"]})
             except client.exceptions.ResourceNotFoundException:
                 continue  # deleted between the list and the describe: no longer there to judge
-            tags = _tag_dict(response.get(response_key, {}).get("Tags"))
-            yield _item(
-                resource_type,
-                entry["Arn"],
-                name=entry.get("Name"),
-                arn=entry["Arn"],
-                region=region.name,
-                account=region.account,
-                zone="Regional",
-                configuration=camel_case(response, shape),
-                tags=tags,
-                relationships=[],
-            )
+            item = firewall_item(describe_operation, response, resource_id=entry["Arn"])
+            item.update(awsRegion=region.name, awsAccountId=region.account)
+            yield item
 
 
 def firewall_policy_items(region: _Region) -> Iterator[dict]:
     return _firewall_items(
-        region, FIREWALL_POLICY, "ListFirewallPolicies", "FirewallPolicies", {},
-        "DescribeFirewallPolicy", "FirewallPolicyArn", "FirewallPolicyResponse",
+        region, "ListFirewallPolicies", "FirewallPolicies", {}, "DescribeFirewallPolicy", "FirewallPolicyArn",
     )
 
 
 def rule_group_items(region: _Region) -> Iterator[dict]:
     return _firewall_items(
-        region, RULE_GROUP, "ListRuleGroups", "RuleGroups", {"Scope": "ACCOUNT"},
-        "DescribeRuleGroup", "RuleGroupArn", "RuleGroupResponse",
+        region, "ListRuleGroups", "RuleGroups", {"Scope": "ACCOUNT"}, "DescribeRuleGroup", "RuleGroupArn",
     )
 
 
@@ -264,8 +152,10 @@ def live_items(
         raise LiveScanError(" ".join(explain(error, region_name, profile).split())) from error  # one line
 
 
-def explain(error: Exception, region: str | None, profile: str | None) -> str:
-    """One line for a credentials, region, permission or API failure."""
+def explain(error: Exception, region: str | None, profile: str | None, needs: str = LIVE_POLICY,
+            actions: dict[str, str] = ACTIONS) -> str:
+    """One line for a credentials, region, permission or API failure; ``needs`` says which permissions the
+    reader's README section lists, ``actions`` names the IAM action of each operation it calls."""
     where = f" in {region}" if region else ""
     if isinstance(error, botocore.exceptions.ProfileNotFound):
         return f"AWS profile '{profile}' not found: check ~/.aws/config (or AWS_CONFIG_FILE) or drop --profile"
@@ -290,7 +180,7 @@ def explain(error: Exception, region: str | None, profile: str | None) -> str:
     if isinstance(error, botocore.exceptions.ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", "")
-        action = ACTIONS.get(error.operation_name, error.operation_name)
+        action = actions.get(error.operation_name, error.operation_name)
         if code in _EXPIRED:
             return (
                 f"AWS credentials have expired ({code} calling {action}): renew them (e.g. 'aws sso login') and retry"
@@ -301,8 +191,7 @@ def explain(error: Exception, region: str | None, profile: str | None) -> str:
             )
         if "AccessDenied" in code or code in ("UnauthorizedOperation", "UnauthorizedAccess"):
             return (
-                f"access denied: {action}{where} ({code}); the live scan needs the read-only IAM policy in the "
-                "README section 'Scanning a live account'"
+                f"access denied: {action}{where} ({code}); {needs}"
             )
         return f"AWS error{where}: {action} failed: {code}: {message}"
     if isinstance(error, botocore.exceptions.ConnectionError):

@@ -415,9 +415,9 @@ def test_throttling_is_retried_and_then_explained(account, hooks, capsys, faults
 
 @pytest.mark.parametrize("argv, message", [
     (["scan", "--live", "snapshot.json"], "PATH is not allowed with --live"),
-    (["scan"], "the following arguments are required: path (or --live)"),
-    (["scan", "snapshot.json", "--region", "us-east-1"], "--region and --profile need --live"),
-    (["scan", "snapshot.json", "--profile", "p"], "--region and --profile need --live"),
+    (["scan"], "the following arguments are required: path"),
+    (["scan", "--live", "--account", "111122223333"], "--account is not allowed with --live"),
+    (["scan", "snapshot.json", "--profile", "p"], "--profile needs --live, --aggregator or an s3:// location"),
 ])
 def test_usage(capsys, argv, message):
     assert one_line_error(capsys, *argv).startswith(message)
