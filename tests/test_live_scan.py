@@ -432,7 +432,8 @@ def test_bad_parameters_fail_before_any_call(capsys, tmp_path, faults):
 
 def test_the_readme_policy_grants_exactly_the_calls_the_live_scan_makes():
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Scanning a live account"):text.index("## Rule semantics")]
+    start = text.index("### Scanning a live account")
+    section = text[start:text.index("\n## ", start)]
     policy = json.loads(section[section.index("```json") + len("```json"):section.rindex("```")])
     granted = {action for statement in policy["Statement"] for action in statement["Action"]}
     assert granted == set(ACTIONS.values()) - {"sts:GetCallerIdentity"}  # GetCallerIdentity needs no permission

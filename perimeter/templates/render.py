@@ -7,7 +7,10 @@ from typing import Any, Callable
 import yaml
 
 from perimeter.templates.account import account_stack
-from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES
+from perimeter.templates.aggregator import org_aggregator
+from perimeter.templates.layout import (
+    ACCOUNT_PACK, ACCOUNT_STACK, ORG_AGGREGATOR, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES,
+)
 from perimeter.templates.organization import org_artifacts, org_member
 from perimeter.templates.packs import account_pack, check_body_size, org_pack
 from perimeter.templates.plan import plan_pack
@@ -23,6 +26,7 @@ BUILDERS: dict[str, Callable] = {
     ORG_ARTIFACTS: org_artifacts,
     ORG_MEMBER: org_member,
     ORG_PACK: org_pack,
+    ORG_AGGREGATOR: org_aggregator,
 }
 
 
