@@ -73,7 +73,7 @@ def child() -> None:
                      {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]
         ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=ranges + compliant)
         parameters = {"SecurityGroupId": group_id, "AutomationAssumeRole": "arn:aws:iam::123456789012:role/Remediation",
-                      "ReplacementTcpPorts": ["1010", "1110"]}
+                      "ReplacementTcpPorts": ["1010", "1110"], "DryRun": "false"}
         for run in ("first", "second"):
             counter.reset()
             result = run_document(document, parameters)

@@ -1,5 +1,6 @@
-"""The ``perimeter`` command. Exit status: 0 nothing non-compliant, 1 findings (whatever becomes of stdout),
-2 anything that stops the scan (one line on stderr, never a traceback), 130 interrupted."""
+"""The ``perimeter`` command. Exit status: 0 nothing non-compliant (``pack``: the body was written), 1 findings
+(whatever becomes of stdout), 2 anything that stops the scan or the pack (one line on stderr, never a traceback),
+130 interrupted."""
 from __future__ import annotations
 
 import argparse
@@ -78,6 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     report_parser.add_argument("--rule", action="append", dest="rules", metavar="RULE_ID", help="only this rule (repeatable)")
     report_parser.add_argument("--profile", metavar="P", help="the AWS profile to use")
     report_parser.add_argument("--format", choices=REPORT_FORMATS, default="html")
+    pack_parser = commands.add_parser(
+        "pack",
+        help="render a conformance pack body with your parameter values written in",
+        description="Render the conformance pack body (YAML, on stdout) with the values of FILE written in; the pack "
+        "keeps as input parameters only NamePrefix, RemediationAutomatic and each rule's RemediationDryRun. Without "
+        "--parameters: the default pack, as templates/ holds it.",
+    )
+    pack_parser.add_argument(
+        "--parameters", type=Path, metavar="FILE",
+        help='JSON object {"rule-id": {"ruleParameter": "value", "RunbookParameter": "value"}, '
+        '"PackWideParameter": "value"}',
+    )
+    pack_parser.add_argument("--organization", action="store_true",
+                             help="the organization pack (organization/conformance-pack.yaml), not the account's")
     return parser
 
 
@@ -87,11 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
 MAX_PARAMETERS_BYTES = 1 << 20
 
 
-def _read_parameters(path: Path | None) -> dict[str, dict]:
-    if path is None:
-        return {}
+def _read_parameters_file(path: Path):
+    """The JSON value of a parameters file; UsageError naming the file."""
     try:
-        document = read_json_value(path, MAX_PARAMETERS_BYTES)
+        return read_json_value(path, MAX_PARAMETERS_BYTES)
     except JSONInputError as error:
         raise UsageError(f"{path}: {error}") from None
     except FileNotFoundError:
@@ -100,6 +114,12 @@ def _read_parameters(path: Path | None) -> dict[str, dict]:
         raise UsageError(f"{path}: is a directory, not a parameters file") from None
     except OSError as error:
         raise UsageError(f"{path}: cannot be read: {error.strerror or error}") from None
+
+
+def _read_parameters(path: Path | None) -> dict[str, dict]:
+    if path is None:
+        return {}
+    document = _read_parameters_file(path)
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
         raise UsageError(f'{path}: expected a JSON object {{rule_id: {{name: "value"}}}}')
     for rule_id in document:
@@ -265,6 +285,23 @@ def _render(findings: Callable[[], Iterable[Finding]], output: str, rules: list,
     return EXIT_FINDINGS if non_compliant else EXIT_CLEAN
 
 
+def run_pack(arguments: argparse.Namespace) -> int:
+    """The pack body on stdout; bad values in the file: one line, exit 2, nothing on stdout."""
+    # Build tooling (PyYAML, the runbook renderer), imported for this command only: the scan starts without it.
+    from perimeter.templates.packs import PackValues, PackValuesError
+    from perimeter.templates.render import render_pack
+
+    try:
+        values = PackValues() if arguments.parameters is None else \
+            PackValues.from_document(_read_parameters_file(arguments.parameters))
+        text = render_pack(values, organization=arguments.organization,
+                           source=str(arguments.parameters) if arguments.parameters else None)
+    except PackValuesError as error:
+        raise UsageError(f"{arguments.parameters}: {error}") from None
+    _write_out(lambda stdout: stdout.write(text))
+    return EXIT_CLEAN
+
+
 def _write_out(write: Callable[[TextIO], object]) -> None:
     """Write the report to stdout, flushed. A reader that went away (``| head -1``) is no error: the exit
     status still says what was found. Any other failure to write (a full disk) is one."""
@@ -294,6 +331,8 @@ def _discard_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         arguments = build_parser().parse_args(argv)
+        if arguments.command == "pack":
+            return run_pack(arguments)
         return run_report(arguments) if arguments.command == "report" else run_scan(arguments)
     except UsageError as error:
         return _fail(str(error), EXIT_USAGE)

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from perimeter.declarations import DeclarationError, validate
+from perimeter.declaration_schema import DeclarationError, validate
 from perimeter.items import ItemError, configuration_of, describe, not_applicable_reason
 from perimeter.parameters import ParameterError, check_known
 from perimeter.sources import RULES_PACKAGE
@@ -175,18 +175,27 @@ def load_rule(module_name: str) -> RuleSpec:
     )
 
 
+@lru_cache(maxsize=None)
+def _rule_in_folder(folder: str) -> RuleSpec:
+    return load_rule(f"{RULES_PACKAGE}.{folder}.rule")
+
+
+def _rules_root() -> Path:
+    return Path(importlib.import_module(RULES_PACKAGE).__file__).parent
+
+
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[RuleSpec, ...]:
     """Every rule of the pack, ordered by rule id."""
-    package = importlib.import_module(RULES_PACKAGE)
-    root = Path(package.__file__).parent
-    folders = sorted(path.parent for path in root.glob("*/declaration.py"))
-    specs = [load_rule(f"{RULES_PACKAGE}.{folder.name}.rule") for folder in folders]
-    return tuple(sorted(specs, key=lambda spec: spec.rule_id))
+    folders = sorted(path.parent.name for path in _rules_root().glob("*/declaration.py"))
+    return tuple(sorted((_rule_in_folder(folder) for folder in folders), key=lambda spec: spec.rule_id))
 
 
 def rule_by_id(rule_id: str) -> RuleSpec:
-    for spec in all_rules():
+    """The rule with this id, loading only its own folder: a function's cold start imports one rule, not all."""
+    folder = rule_id.replace("-", "_") if isinstance(rule_id, str) else ""
+    if folder.isidentifier() and (_rules_root() / folder / "declaration.py").is_file():
+        spec = _rule_in_folder(folder)
         if spec.rule_id == rule_id:
             return spec
     known = ", ".join(spec.rule_id for spec in all_rules())

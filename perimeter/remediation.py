@@ -8,10 +8,12 @@ Bundled into runbook scripts (perimeter.runbooks), so only the standard library,
   a caller starting the automation by hand may pass text; all of these are accepted, anything else is refused
   with a message naming the parameter;
 - ``rule_parameters``: the rule's own parameters from the runbook parameters named after them, parsed by the rule.
+- ``outcome``: the payload of a script that reports its own failure, so that its outputs exist on failure too.
 """
 from __future__ import annotations
 
 import json
+import traceback
 from typing import Any, Callable, Mapping
 
 import boto3
@@ -25,6 +27,10 @@ RETRY_CONFIG = Config(retries={"mode": "standard"})
 
 class InputError(ValueError):
     """A runbook parameter has a value the script cannot use; the message names the parameter."""
+
+
+class RemediationError(RuntimeError):
+    """The remediation cannot be done or completed; the message says why and what to do."""
 
 
 def client(service: str):
@@ -76,3 +82,26 @@ def rule_parameters(events: dict, twins: Mapping[str, str], parse_parameters: Ca
         for name, rule in twins.items():
             message = message.replace(f"parameter {rule}:", f"parameter {name} (rule parameter {rule}):")
         raise InputError(message) from None
+def outcome(outputs: dict, error: BaseException | None) -> dict:
+    """The payload of a script step whose failure a later step of the document raises: ``outputs``, always, plus
+    ``Failed`` and ``Failure`` (empty on success; else why, followed by ``outputs`` as JSON: what the run changed).
+
+    An aws:executeScript step's outputs come from the handler's return value only (the action's Payload output,
+    Systems Manager User Guide, "aws:executeScript - Run a script"): a handler that raises leaves them unset, and
+    nothing would record what it changed before it failed. So the handler returns, and the document fails after.
+    """
+    if error is None:
+        return {**outputs, "Failed": False, "Failure": ""}
+    changes = json.dumps(outputs, sort_keys=True, separators=(",", ":"))
+    return {**outputs, "Failed": True, "Failure": f"{_describe(error)}\nWhat this run changed: {changes}"}
+
+
+def _describe(error: BaseException) -> str:
+    """Our own errors and AWS's by their message; anything else (a fault in the script) with its traceback."""
+    if isinstance(error, (InputError, RemediationError, ClientError)):
+        text = str(error)
+    else:
+        text = "".join(traceback.format_exception(error)).strip()
+    if error.__context__ is not None and not error.__suppress_context__:
+        text += f" (raised while handling: {_describe(error.__context__)})"
+    return text

@@ -11,7 +11,9 @@ is an error, because the runtime would not have it.
 from __future__ import annotations
 
 import ast
+import io
 import json
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -111,22 +113,49 @@ def bundle_script(script_path: Path, package_root: Path = PACKAGE_ROOT) -> str:
     # Register every module first so `import perimeter.x` finds it; then run them dependencies first.
     parts += [f"_perimeter_register({module.name!r}, {module.is_package})\n" for module in _by_name(modules)]
     for module in modules:
-        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {_string_literal(stripped_source(module.source(), str(module.path)))})\n")
+        source = _string_literal(code_only(module.source()))
+        parts.append(f"\n_perimeter_exec({module.name!r}, {module.is_package}, {source})\n")
     parts += ["\n", BUNDLE_FOOTER, script]
     return "".join(parts)
 
 
-def stripped_source(source: str, filename: str = "<module>") -> str:
-    """A bundled module's text: the same code re-written from its syntax tree, without comments and docstrings,
-    which are for readers of the repository and would otherwise cost a third of the document's 64 KB."""
-    tree = ast.parse(source, filename=filename)
-    for node in ast.walk(tree):
+def code_only(source: str) -> str:
+    """The source without its docstrings and comments, each docstring or comment line left blank (and a trailing
+    comment cut from its line) so that tracebacks still name the file's line numbers: the prose is a third of a core module, and a document holds at most 64 KB."""
+    lines = source.splitlines(keepends=True)
+    blank: set[int] = set()  # 0-based line numbers
+    placeholders: set[int] = set()  # a body that was only a docstring gets `...` in its place
+    for node in ast.walk(ast.parse(source)):
         body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree) + "\n"
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) or not body:
+            continue
+        doc = body[0]
+        if not (isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str)):
+            continue
+        first, last = doc.lineno - 1, doc.end_lineno - 1
+        alone = not lines[first][:doc.col_offset].strip() and lines[last][doc.end_col_offset:].strip()[:1] in ("", "#")
+        if alone:  # not sharing a line with code (`def f(): "doc"`)
+            blank.update(range(first, last + 1))
+            if len(body) == 1 and not isinstance(node, ast.Module):
+                placeholders.add(first)
+    inline: dict[int, int] = {}  # 0-based line -> column where its trailing comment starts
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            if token.line[:token.start[1]].strip():
+                inline[token.start[0] - 1] = token.start[1]
+            else:
+                blank.add(token.start[0] - 1)
+    kept = []
+    for number, line in enumerate(lines):
+        if number in placeholders:
+            kept.append(line[:len(line) - len(line.lstrip())] + "...\n")
+        elif number in blank:
+            kept.append("\n")
+        elif number in inline:
+            kept.append(line[:inline[number]].rstrip() + "\n")
+        else:
+            kept.append(line)
+    return "".join(kept)
 
 
 def _split_future_imports(script: str) -> tuple[str, str]:

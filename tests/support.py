@@ -95,3 +95,15 @@ def rule_handler(rule_id: str):
 
     handler.spec = rule_by_id(rule_id)
     return handler
+
+
+def stub_client_error(interceptor: ClientInterceptor, service: str, operation: str, code: str, message: str) -> list:
+    """Every ``service`` client the code under test creates answers ``operation`` (PascalCase) with this error."""
+    method = "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+
+    def configure(client):
+        stubber = OperationStubber(client, operation)
+        stubber.add_client_error(method, code, message)
+        return stubber
+
+    return stub_clients(interceptor, service, configure)

@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from perimeter.declarations import DeclarationError, declared_values, validate
+from perimeter.declaration_schema import DeclarationError, validate
+from perimeter.declarations import declared_values
 from perimeter.parameters import ParameterError
 from perimeter.ports import PortRange
 from perimeter.registry import all_rules

@@ -12,7 +12,7 @@ def test_readme_catalog_matches_rule_metadata():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     committed = readme[readme.index(START) : readme.index(END) + len(END)]
 
-    assert committed == render_catalog(), "README catalog drifted from rules/*/parameters.json: run `make catalog`"
+    assert committed == render_catalog(), "README catalog drifted from rules/*/declaration.py: run `make generate`"
 
 
 def test_rdk_parameters_json_matches_each_declaration():

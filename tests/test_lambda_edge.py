@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from perimeter.rule import RuleInvocationError
-from support import ClientInterceptor, OperationStubber, stub_clients, rule_handler
+from support import ClientInterceptor, OperationStubber, rule_handler, stub_client_error, stub_clients
 
 lambda_handler = rule_handler("sg-ingress-port-range-restricted")
 
@@ -251,13 +251,8 @@ def test_invalid_parameters_fail_the_invocation_as_a_customer_error(aws, fixture
 
 def test_rdklib_error_dict_becomes_a_raised_error(aws, fixture_event):
     """rdklib turns a ClientError into a returned dict; the Lambda must fail instead."""
-
-    def configure(client):
-        stubber = OperationStubber(client, "PutEvaluations")
-        stubber.add_client_error("put_evaluations", "AccessDeniedException", "User is not authorized to perform config:PutEvaluations")
-        return stubber
-
-    stub_clients(aws, "config", configure)
+    stub_client_error(aws, "config", "PutEvaluations", "AccessDeniedException",
+                      "User is not authorized to perform config:PutEvaluations")
     with pytest.raises(RuleInvocationError, match="AccessDeniedException.*not authorized to perform config:PutEvaluations"):
         lambda_handler(fixture_event("change-open-range"), None)
 

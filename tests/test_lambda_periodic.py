@@ -17,11 +17,11 @@ from moto import mock_aws
 
 from conftest import ACCOUNT_ID, REGION
 from perimeter import live
-from perimeter.declarations import DeclarationError
+from perimeter.declaration_schema import DeclarationError
 from perimeter.periodic import GONE_ANNOTATION, PeriodicListing
 from perimeter.registry import load_rule, rule_by_id
 from perimeter.rule import RuleInvocationError, lambda_handler_for
-from support import ClientInterceptor, OperationStubber, stub_clients
+from support import ClientInterceptor, OperationStubber, stub_client_error, stub_clients
 
 RULE_NAME = "perimeter-sg-ingress-port-range-restricted"
 
@@ -134,12 +134,7 @@ def test_a_partial_listing_flips_nothing_it_did_not_evaluate(aws):
 
 def test_a_failure_reading_earlier_results_fails_the_invocation(aws):
     groups()
-
-    def configure(client):
-        stubber = OperationStubber(client, "GetComplianceDetailsByConfigRule")
-        stubber.add_client_error("get_compliance_details_by_config_rule", "AccessDeniedException", "denied")
-        return stubber
-    stub_clients(aws, "config", configure)
+    stub_client_error(aws, "config", "GetComplianceDetailsByConfigRule", "AccessDeniedException", "denied")
 
     with pytest.raises(RuleInvocationError, match="cannot read this rule's earlier results .*AccessDenied"):
         lambda_handler_for(periodic_spec())(scheduled_event(), None)

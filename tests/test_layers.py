@@ -5,7 +5,8 @@
   same code runs in the Lambda, the scans and the SSM runtime (which bundles it into runbook scripts).
 - lambda: the Lambda edge (rdklib, boto3) around the model.
 - remediation: the runbook scripts and their helpers (boto3, run by aws:executeScript).
-- scan: the command line, the offline and live scans, report writers.
+- scan: the offline and live scans, report writers.
+- command: the command line (perimeter.cli): the scans, and `perimeter pack`, which renders with the build tooling.
 - build: the tooling that renders templates, runbooks, the RDK metadata, the catalog and the Lambda artifact; it
   never ships in the Lambda zip (tests/test_package.py).
 A module of a layer imports only its own layer and the layers listed for it. A new module must be given a layer
@@ -28,12 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYER_OF = (
     ("remediation", ("perimeter.remediation", "perimeter.rules.*.remediation")),
     ("model", ("perimeter", "perimeter.cidrs", "perimeter.ports", "perimeter.protocols", "perimeter.parameters",
-               "perimeter.declarations", "perimeter.items", "perimeter.events", "perimeter.verdicts",
+               "perimeter.declarations", "perimeter.declaration_schema", "perimeter.items", "perimeter.events", "perimeter.verdicts",
                "perimeter.securitygroups", "perimeter.networkacls", "perimeter.firewall", "perimeter.periodic",
                "perimeter.exemptions", "perimeter.registry", "perimeter.sources", "perimeter.rules",
                "perimeter.rules.*")),
     ("lambda", ("perimeter.rule", "perimeter.entry", "perimeter.oversized")),
-    ("scan", ("perimeter.scan", "perimeter.cli", "perimeter.live", "perimeter.jsoninput", "perimeter.reports",
+    ("command", ("perimeter.cli",)),
+    ("scan", ("perimeter.scan", "perimeter.live", "perimeter.jsoninput", "perimeter.reports",
               "perimeter.reports.*", "perimeter.inputs", "perimeter.inputs.*")),
     ("build", ("perimeter.templates", "perimeter.templates.*", "perimeter.runbooks", "perimeter.package",
                "perimeter.rdk", "perimeter.catalog", "perimeter.importgraph", "perimeter.build", "perimeter.build.*")),
@@ -44,6 +46,7 @@ ALLOWED = {
     "lambda": {"model", "boto3", "botocore", "rdklib"},
     "remediation": {"model", "boto3", "botocore"},
     "scan": {"model", "boto3", "botocore", "ijson"},
+    "command": {"model", "scan", "build"},
     "build": {"model", "yaml"},
 }
 

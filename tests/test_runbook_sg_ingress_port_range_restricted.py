@@ -1,6 +1,7 @@
 """The sg-ingress-port-range-restricted runbook, rendered, validated and executed end to end against moto EC2."""
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from moto import mock_aws
 
 from perimeter.runbooks import render_runbook
 from perimeter.rules.sg_ingress_port_range_restricted import rule
-from perimeter.rules.sg_ingress_port_range_restricted.remediation import PAGE_SIZE
+from perimeter.remediation import RemediationError
+from perimeter.securitygroups import Permission, Source
+from perimeter.rules.sg_ingress_port_range_restricted.remediation import PAGE_SIZE, needs_revoke_first
 from tests.ssm import validator
 from tests.ssm.runner import FAILED, SUCCESS, ParameterError, run_document
 from tests.support import ClientInterceptor, OperationStubber
@@ -99,8 +102,9 @@ def cidrs(*values: str, description: str | None = None) -> list[dict]:
 
 
 def remediate(document: dict, net: Network, **parameters):
-    result = run_document(document, {"SecurityGroupId": net.group_id, "AutomationAssumeRole": ROLE, **parameters})
-    return result
+    """Run the document for real (DryRun false) unless the test says otherwise."""
+    return run_document(document, {"SecurityGroupId": net.group_id, "AutomationAssumeRole": ROLE, "DryRun": "false",
+                                   **parameters})
 
 
 def removed(result) -> list[dict]:
@@ -109,6 +113,41 @@ def removed(result) -> list[dict]:
 
 def added(result) -> list[dict]:
     return result.outputs["Remediate.Added"]
+
+
+def undone(result) -> list[dict]:
+    return result.outputs["Remediate.Undone"]
+
+
+def skipped(result) -> list[dict]:
+    return result.outputs["Remediate.Skipped"]
+
+
+def before_first(monkeypatch, operation: str, action) -> ClientInterceptor:
+    """Run ``action()`` once, just before the script's first ``operation`` call reaches EC2: a change by someone
+    else between the script's read and its write. An action returning (response, parsed) answers the call itself."""
+    interceptor = ClientInterceptor(monkeypatch)
+    fired = []
+
+    def hook(**_):
+        if not fired:
+            fired.append(operation)
+            return action()
+        return None
+
+    interceptor.on_create["ec2"] = [lambda client: client.meta.events.register(f"before-call.ec2.{operation}", hook)]
+    return interceptor
+
+
+def refused(code: str):
+    """An EC2 error answer, as botocore parses one."""
+    return lambda: (AWSResponse("https://ec2.amazonaws.com", 403, {}, None),
+                    {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {}})
+
+
+def changes_in(failure: str) -> dict:
+    """The JSON the failure message ends with: what the run changed before it stopped."""
+    return json.loads(failure.split("What this run changed: ", 1)[1].splitlines()[0])
 
 
 def as_allowed(entry: dict) -> tuple:
@@ -138,11 +177,24 @@ def test_document_validates_and_declares_the_issue_parameters(document):
     parameters = document["parameters"]
     assert list(parameters) == ["SecurityGroupId", "AutomationAssumeRole", "MaxPorts", "AuthorizedTcpPorts",
                                 "AuthorizedUdpPorts", "SourceScope", "ReplacementTcpPorts", "ReplacementUdpPorts",
-                                "DryRun"]
+                                "InboundRuleQuota", "DryRun"]
     assert parameters["ReplacementTcpPorts"] == {**parameters["ReplacementTcpPorts"], "type": "StringList",
                                                  "default": []}
-    assert parameters["DryRun"]["type"] == "Boolean" and parameters["DryRun"]["default"] is False
-    assert document["outputs"] == ["Remediate.Removed", "Remediate.Added"]
+    assert parameters["InboundRuleQuota"]["default"] == "60"
+    assert document["outputs"] == ["Remediate.Removed", "Remediate.Added", "Remediate.Undone", "Remediate.Skipped"]
+
+
+def test_the_document_defaults_to_a_dry_run_that_changes_nothing(document, net):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
+    before = net.rules()
+
+    result = run_document(document, {"SecurityGroupId": net.group_id, "AutomationAssumeRole": ROLE})
+
+    assert document["parameters"]["DryRun"] == {**document["parameters"]["DryRun"], "type": "Boolean",
+                                                 "default": True}
+    assert result.status == SUCCESS, result.failure_message
+    assert net.rules() == before
+    assert [as_allowed(entry) for entry in removed(result)] == [("tcp", 0, 65535, "CidrIpv4", "0.0.0.0/0")]
 
 
 # --- exact revocation ---------------------------------------------------------------------------------------
@@ -177,7 +229,9 @@ SOURCES = {
     "ipv4": lambda net: {"IpRanges": [{"CidrIp": "203.0.113.0/24", "Description": "partner"}]},
     "ipv6": lambda net: {"Ipv6Ranges": [{"CidrIpv6": "2001:db8::/32", "Description": "partner v6"}]},
     "prefix list": lambda net: {"PrefixListIds": [{"PrefixListId": net.prefix_list_id, "Description": "offices"}]},
-    "group reference": lambda net: {"UserIdGroupPairs": [{"GroupId": net.peer_id, "Description": "app tier"}]},
+    # No description: moto lists none for a group-reference rule, then wants it to match a revoke by specification
+    # (AWS needs none, RevokeSecurityGroupIngress), so a described one could not be revoked under moto.
+    "group reference": lambda net: {"UserIdGroupPairs": [{"GroupId": net.peer_id}]},
 }
 
 
@@ -218,6 +272,18 @@ def test_all_traffic_is_revoked_and_replaced_by_tcp_and_udp_single_ports(documen
     assert all(rules[entry["SecurityGroupRuleId"]][:5] == as_allowed(entry) for entry in added(result))
 
 
+
+@pytest.mark.parametrize("protocol", ["132", "33", "136"])
+def test_an_sctp_dccp_or_udplite_rule_is_revoked_and_gets_no_replacement_ports(document, net, protocol):
+    """Issue 10 item 2: these protocols open every port; the tcp/udp replacement lists do not apply to them."""
+    net.allow({"IpProtocol": protocol, "FromPort": 0, "ToPort": 65535, "IpRanges": cidrs("0.0.0.0/0")})
+
+    result = remediate(document, net, ReplacementTcpPorts=["443"], ReplacementUdpPorts=["53"])
+
+    assert result.status == SUCCESS, result.failure_message
+    assert [e["IpProtocol"] for e in removed(result)] == [protocol]
+    assert added(result) == [] and net.allowed() == set()
+
 # --- replacement ports --------------------------------------------------------------------------------------
 
 def test_replacement_ports_only_inside_the_revoked_range_and_never_twice(document, net):
@@ -249,8 +315,9 @@ def test_replacements_go_in_first_and_the_range_first_only_when_the_group_is_ful
     result = remediate(document, net, ReplacementTcpPorts=["1433"])
 
     assert result.status == SUCCESS, result.failure_message
-    assert interceptor.operations("ec2")[-4:] == ["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
-                                                  "AuthorizeSecurityGroupIngress", "DescribeSecurityGroupRules"]
+    # The room is counted first: no authorize is tried (and refused) before the range goes.
+    assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules", "RevokeSecurityGroupIngress",
+                                             "AuthorizeSecurityGroupIngress", "DescribeSecurityGroupRules"]
     assert ("tcp", 1433, 1433, "CidrIpv4", "0.0.0.0/0") in net.allowed()
     assert len(net.rules()) == 60
 
@@ -263,6 +330,150 @@ def test_with_room_replacements_are_authorized_before_the_range_is_revoked(docum
     # The floor: one rule listing, one authorize, one revoke, one verifying listing.
     assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules", "AuthorizeSecurityGroupIngress",
                                              "RevokeSecurityGroupIngress", "DescribeSecurityGroupRules"]
+
+
+# --- concurrent changes and the rules quota (issue 10, items 10-12) ---------------------------------------
+
+def test_a_rule_modified_between_read_and_revoke_keeps_its_new_meaning_and_is_reported_skipped(
+        document, net, monkeypatch):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")), tcp(1000, 2000, IpRanges=cidrs("0.0.0.0/0")))
+    before = net.rules()
+    wide_id = next(rule_id for rule_id, view in before.items() if view[2] == 65535)
+    range_id = next(rule_id for rule_id, view in before.items() if view[1] == 1000)
+
+    def narrow():  # an administrator narrows the wide rule to tcp 443; ModifySecurityGroupRules keeps its ID
+        net.ec2.modify_security_group_rules(GroupId=net.group_id, SecurityGroupRules=[{
+            "SecurityGroupRuleId": wide_id, "SecurityGroupRule": {
+                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv4": "0.0.0.0/0"}}])
+
+    before_first(monkeypatch, "RevokeSecurityGroupIngress", narrow)
+    result = remediate(document, net)
+
+    assert result.status == SUCCESS, result.failure_message
+    assert net.rules() == {wide_id: ("tcp", 443, 443, "CidrIpv4", "0.0.0.0/0", "")}  # the compliant rule stays
+    assert [entry["SecurityGroupRuleId"] for entry in removed(result)] == [range_id]
+    assert [(entry["SecurityGroupRuleId"], as_allowed(entry)) for entry in skipped(result)] == [
+        (wide_id, ("tcp", 0, 65535, "CidrIpv4", "0.0.0.0/0"))]  # judged as it was read, and left alone
+    assert (added(result), undone(result)) == ([], [])
+
+
+def test_a_rule_narrowed_to_a_replacement_port_before_the_authorize_is_neither_added_nor_revoked(
+        document, net, monkeypatch):
+    net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
+    [wide_id] = net.rules()
+
+    def narrow():  # the administrator's 443 is the very rule the runbook is about to add: InvalidPermission.Duplicate
+        net.ec2.modify_security_group_rules(GroupId=net.group_id, SecurityGroupRules=[{
+            "SecurityGroupRuleId": wide_id, "SecurityGroupRule": {
+                "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv4": "0.0.0.0/0"}}])
+
+    before_first(monkeypatch, "AuthorizeSecurityGroupIngress", narrow)
+    result = remediate(document, net, ReplacementTcpPorts=["443"])
+
+    assert result.status == SUCCESS, result.failure_message
+    assert net.rules() == {wide_id: ("tcp", 443, 443, "CidrIpv4", "0.0.0.0/0", "")}
+    assert (removed(result), added(result), undone(result)) == ([], [], [])
+    assert [as_allowed(entry) for entry in skipped(result)] == [("tcp", 0, 65535, "CidrIpv4", "0.0.0.0/0")]
+
+
+def test_replacements_for_a_range_removed_meanwhile_are_revoked_again(document, net, monkeypatch):
+    net.allow(tcp(1000, 2000, IpRanges=cidrs("0.0.0.0/0")), tcp(22, 22, IpRanges=cidrs("10.0.0.0/8")))
+    range_id = next(rule_id for rule_id, view in net.rules().items() if view[1] == 1000)
+
+    def remove_range():  # someone else removes the range after the replacement went in
+        net.ec2.revoke_security_group_ingress(GroupId=net.group_id, SecurityGroupRuleIds=[range_id])
+
+    before_first(monkeypatch, "RevokeSecurityGroupIngress", remove_range)
+    result = remediate(document, net, ReplacementTcpPorts=["1433"])
+
+    assert result.status == SUCCESS, result.failure_message
+    assert net.allowed() == {("tcp", 22, 22, "CidrIpv4", "10.0.0.0/8")}  # 1433 would widen what is left
+    assert [as_allowed(entry) for entry in undone(result)] == [("tcp", 1433, 1433, "CidrIpv4", "0.0.0.0/0")]
+    assert [as_allowed(entry) for entry in skipped(result)] == [("tcp", 1000, 2000, "CidrIpv4", "0.0.0.0/0")]
+    assert (removed(result), added(result)) == ([], [])
+
+
+def test_replacements_are_revoked_again_when_the_revoke_fails_and_the_outputs_say_so(document, net, monkeypatch):
+    net.allow(tcp(1000, 2000, IpRanges=cidrs("0.0.0.0/0")))
+    before = net.rules()
+
+    before_first(monkeypatch, "RevokeSecurityGroupIngress", refused("UnauthorizedOperation"))
+    result = remediate(document, net, ReplacementTcpPorts=["1433", "1521"])
+
+    assert result.status == FAILED
+    assert "UnauthorizedOperation" in result.failure_message
+    assert net.rules() == before  # the range stays, and so nothing beside it
+    assert [as_allowed(entry)[:3] for entry in undone(result)] == [("tcp", 1433, 1433), ("tcp", 1521, 1521)]
+    assert (removed(result), added(result), skipped(result)) == ([], [], [])
+    assert changes_in(result.failure_message)["Undone"] == undone(result)
+
+
+def test_replacements_that_cannot_fit_fail_before_any_change_saying_how_many_rules_are_needed(
+        document, net, monkeypatch):
+    # 59 single ports and one range: 60 inbound IPv4 rules, the default quota. Two replacements for one range: 61.
+    net.allow(*[tcp(port, port, IpRanges=cidrs("10.1.0.0/16")) for port in range(30000, 30059)])
+    net.allow(tcp(1000, 2000, IpRanges=cidrs("0.0.0.0/0")))
+    before = net.rules()
+    interceptor = ClientInterceptor(monkeypatch)
+
+    result = remediate(document, net, ReplacementTcpPorts=["1433", "1521"])
+
+    assert result.status == FAILED
+    assert ("would need 61 inbound IPv4 rules (60 now, 1 revoked, 2 replacement rules added), over the quota of 60; "
+            "nothing changed") in result.failure_message
+    assert net.rules() == before
+    assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules"]
+    assert result.outputs == {"Remediate.Removed": [], "Remediate.Added": [], "Remediate.Undone": [],
+                              "Remediate.Skipped": []}  # written on failure too
+    assert changes_in(result.failure_message) == {"Removed": [], "Added": [], "Undone": [], "Skipped": []}
+
+
+def test_when_the_room_is_taken_after_the_ranges_went_the_outputs_record_what_was_removed(
+        document, net, monkeypatch):
+    net.allow(*[tcp(port, port, IpRanges=cidrs("10.1.0.0/16")) for port in range(30000, 30059)])
+    net.allow(tcp(1000, 2000, IpRanges=cidrs("0.0.0.0/0")))  # 60 rules: the range must go before 1433 fits
+    range_id = next(rule_id for rule_id, view in net.rules().items() if view[1] == 1000)
+
+    def take_the_room():  # someone adds a rule between the revoke and the authorize
+        net.allow(tcp(40000, 40000, IpRanges=cidrs("10.1.0.0/16")))
+
+    before_first(monkeypatch, "AuthorizeSecurityGroupIngress", take_the_room)
+    result = remediate(document, net, ReplacementTcpPorts=["1433"])
+
+    assert result.status == FAILED
+    assert "RulesPerSecurityGroupLimitExceeded" in result.failure_message
+    assert "add them when there is room: tcp 1433 from 0.0.0.0/0" in result.failure_message
+    assert [(entry["SecurityGroupRuleId"], as_allowed(entry)) for entry in removed(result)] == [
+        (range_id, ("tcp", 1000, 2000, "CidrIpv4", "0.0.0.0/0"))]
+    assert added(result) == []
+    assert changes_in(result.failure_message)["Removed"] == removed(result)
+    assert range_id not in net.rules()
+
+
+@pytest.mark.parametrize("rules, removals, additions, quota, outcome", [
+    # IPv6 rules do not count against the IPv4 quota, nor IPv4 against IPv6.
+    ({"CidrIpv4": 40, "CidrIpv6": 20}, {"CidrIpv4": 1}, {"CidrIpv4": 2}, 60, "in first"),
+    ({"CidrIpv4": 59, "CidrIpv6": 59}, {"CidrIpv6": 1}, {"CidrIpv6": 1}, 60, "in first"),
+    ({"CidrIpv4": 60}, {"CidrIpv4": 1}, {"CidrIpv4": 1}, 60, "revoke first"),
+    ({"CidrIpv4": 60}, {"CidrIpv4": 1}, {"CidrIpv4": 2}, 60, "61 inbound IPv4"),
+    ({"CidrIpv4": 60}, {"CidrIpv4": 1}, {"CidrIpv4": 2}, 100, "in first"),  # a raised quota, given
+    ({"CidrIpv4": 80}, {"CidrIpv4": 1}, {}, 60, "in first"),  # above the given quota: the account's is higher
+    # A group reference counts in both families.
+    ({"CidrIpv6": 59, "ReferencedGroupId": 1}, {"ReferencedGroupId": 1}, {"ReferencedGroupId": 2}, 60,
+     "61 inbound IPv6"),
+])
+def test_the_rules_quota_is_counted_per_direction_and_address_family(rules, removals, additions, quota, outcome):
+    def permissions(counts: dict) -> list[Permission]:
+        return [Permission("tcp", 1, 2, Source(kind, f"{kind}-{n}")) for kind, count in counts.items()
+                for n in range(count)]
+
+    try:
+        revoke_first = needs_revoke_first("sg-1", permissions(rules), permissions(removals), permissions(additions),
+                                          quota)
+    except RemediationError as error:
+        assert f"would need {outcome}" in str(error)
+    else:
+        assert ("revoke first" if revoke_first else "in first") == outcome
 
 
 # --- dry run, idempotence, failures -------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from moto import mock_aws
 
 import perimeter
 from perimeter.runbooks import (
-    MAX_DOCUMENT_BYTES, PACKAGE_ROOT, RunbookError, bundle_script, core_modules, dump_runbook, render_runbook,
+    MAX_DOCUMENT_BYTES, PACKAGE_ROOT, RunbookError, bundle_script, code_only, core_modules, dump_runbook,
+    render_runbook,
 )
 from tests.ssm import validator
 from tests.ssm.runner import FAILED, MISSING, SUCCESS, ParameterError, run_document, select
@@ -185,6 +186,33 @@ def test_import_cycles_between_core_modules_are_refused(tmp_path):
     script = write(tmp_path / "remediation.py", "import perimeter.a\n")
     with pytest.raises(RunbookError, match="import cycle .*perimeter.a -> perimeter.b -> perimeter.a"):
         bundle_script(script, tmp_path / "core")
+
+
+def test_bundled_core_modules_lose_docstrings_and_comment_lines_but_keep_their_line_numbers():
+    source = textwrap.dedent('''\
+        """Module docstring,
+        two lines."""
+        from __future__ import annotations
+        # a comment line
+        HASH = "# not a comment"  # an inline comment stays
+
+
+        class Only:
+            """Only a docstring: the body needs a statement."""
+
+
+        def documented(value):
+            """One line."""
+            return value, HASH
+    ''')
+    stripped = code_only(source)
+    assert len(stripped.splitlines()) == len(source.splitlines())
+    assert "docstring" not in stripped and "a comment line" not in stripped and "One line" not in stripped
+    assert 'HASH = "# not a comment"\n' in stripped and "inline comment" not in stripped
+    namespace: dict = {}
+    exec(compile(stripped, "<stripped>", "exec"), namespace)
+    assert namespace["documented"](1) == (1, "# not a comment")
+    assert stripped.splitlines()[13] == source.splitlines()[13] == "    return value, HASH"
 
 
 def test_documents_over_the_ssm_size_limit_are_refused(tmp_path):

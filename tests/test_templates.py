@@ -25,6 +25,9 @@ from botocore import xform_name
 from perimeter import templates
 from perimeter.registry import all_rules
 from perimeter.runbooks import core_modules, render_runbook
+from perimeter.templates.limits import body_limit
+from perimeter.templates.packs import PackValues, pack
+from perimeter.templates.plan import plan_pack
 from perimeter.templates import (
     ACCOUNT_PACK, ACCOUNT_STACK, AUTOMATION_ROLE, BUILDERS, MAX_PACK_BODY_BYTES, MAX_PACK_PARAMETERS,
     MAX_REGION_LENGTH, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES, RESOURCE_ID, ROLE_SUFFIX_LENGTH, RULE_VALUE,
@@ -44,8 +47,25 @@ FUNCTION_TEMPLATES = (ACCOUNT_STACK, ORG_MEMBER)
 READ_PREFIXES = ("Describe", "Get", "List")
 
 
+# A pack rendered with a value for every runbook parameter that has none (`perimeter pack --parameters`), so that
+# every rule with a runbook gets its remediation configuration; the committed packs leave those out.
+FULL = "+values"
+FULL_PACKS = (ACCOUNT_PACK + FULL, ORG_PACK + FULL)
+
+
+def every_required_value() -> PackValues:
+    rules = {}
+    for plan in plan_pack():
+        required = {p.name: f"example-{p.name}" for p in plan.template_parameters() if p.required}
+        if required:
+            rules[plan.rule_id] = required
+    return PackValues(rules)
+
+
 @lru_cache(maxsize=None)
 def load(relative: str) -> dict:
+    if relative.endswith(FULL):
+        return pack(plan_pack(), every_required_value(), organization=relative.startswith("organization/"))
     return yaml.safe_load((TEMPLATES / relative).read_text(encoding="utf-8"))
 
 
@@ -95,7 +115,7 @@ def test_conformance_pack_bodies_fit_config_limits(relative):
     body = (TEMPLATES / relative).read_bytes()
     pack = load(relative)
 
-    assert len(body) <= MAX_PACK_BODY_BYTES, f"{relative} is {len(body)} bytes"
+    assert len(body) <= body_limit(relative), f"{relative} is {len(body)} bytes"
     assert len(pack["Parameters"]) <= MAX_PACK_PARAMETERS
     # A pack holds Config rules and remediation configurations only: it cannot create functions or documents.
     assert {r["Type"] for r in pack["Resources"].values()} <= {
@@ -103,9 +123,8 @@ def test_conformance_pack_bodies_fit_config_limits(relative):
     assert set(pack) <= {"Parameters", "Conditions", "Resources"}
 
 
-@pytest.mark.parametrize("relative", RULE_TEMPLATES)
-def test_rule_parameters_follow_the_conformance_pack_naming(relative):
-    template = load(relative)
+def test_rule_parameters_follow_the_conformance_pack_naming():
+    template = load(ACCOUNT_STACK)
     for spec in SPECS:
         rule = template["Resources"][logical_id(spec.rule_id)]
         inputs = rule["Properties"].get("InputParameters", {})
@@ -116,12 +135,36 @@ def test_rule_parameters_follow_the_conformance_pack_naming(relative):
             assert inputs[name] == {"Fn::If": [f"{parameter}IsSet", {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
 
 
+@pytest.mark.parametrize("relative", PACK_FILES)
+def test_packs_write_each_rule_parameter_in_with_its_declared_default(relative):
+    template = load(relative)
+    for spec in SPECS:
+        inputs = template["Resources"][logical_id(spec.rule_id)]["Properties"].get("InputParameters", {})
+        # A blank default leaves the parameter out, so the rule's own default applies, as in the stack.
+        assert inputs == {name: default for name, default in spec.parameter_defaults.items() if default}
+
+
+@pytest.mark.parametrize("relative", PACK_FILES + FULL_PACKS)
+def test_pack_input_parameters_are_the_documented_budget(relative):
+    """NamePrefix, RemediationAutomatic, and the DryRun of each remediation the pack configures; nothing else."""
+    template = load(relative)
+    configured = [name for name in template["Resources"] if name.endswith("Remediation")]
+
+    assert list(template["Parameters"]) == ["NamePrefix", "RemediationAutomatic"] + [f"{n}DryRun" for n in configured]
+    if relative in FULL_PACKS:
+        assert len(configured) == len(RUNBOOK_SPECS)
+
+
 # --- external linters -------------------------------------------------------------------------------------
 
-def test_cfn_lint_finds_nothing_in_any_template_or_pack_body():
+def test_cfn_lint_finds_nothing_in_any_template_or_pack_body(tmp_path):
     if not CFN_LINT.is_file():
         pytest.fail(f"{CFN_LINT} is missing: `make test` installs cfn-lint with the test extras")
     files = [str(TEMPLATES / relative) for relative in BUILDERS]
+    for relative in FULL_PACKS:  # the packs `perimeter pack --parameters` renders, every remediation configured
+        path = tmp_path / relative.replace("/", "-").replace(FULL, "")
+        path.write_text(yaml.safe_dump(load(relative), sort_keys=False), encoding="utf-8")
+        files.append(str(path))
     # Informational findings too (-c I): zero of every level. The only ignore is W3002 on each function's Code,
     # declared in that resource's Metadata: the local path is what `aws cloudformation package` uploads.
     result = subprocess.run([str(CFN_LINT), "--format", "parseable", "-c", "I", "--", *files],
@@ -481,7 +524,7 @@ def test_functions_run_python_3_12_with_each_rules_handler():
 RUNBOOK_SPECS = [spec for spec in SPECS if (spec.folder / "runbook.yaml").exists()]
 
 
-@pytest.mark.parametrize("relative", RULE_TEMPLATES)
+@pytest.mark.parametrize("relative", (ACCOUNT_STACK,) + FULL_PACKS)
 @pytest.mark.parametrize("spec", RUNBOOK_SPECS, ids=[s.rule_id for s in RUNBOOK_SPECS])
 def test_remediation_parameters_match_the_runbook(spec, relative):
     runbook = yaml.safe_load((spec.folder / "runbook.yaml").read_text(encoding="utf-8"))["parameters"]
@@ -504,7 +547,7 @@ def test_remediation_parameters_match_the_runbook(spec, relative):
     assert configuration["Automatic"] == {"Fn::If": ["RemediationIsAutomatic", True, False]}
 
 
-@pytest.mark.parametrize("relative", RULE_TEMPLATES)
+@pytest.mark.parametrize("relative", (ACCOUNT_STACK,) + FULL_PACKS)
 def test_remediation_is_manual_and_dry_run_by_default(relative):
     template = load(relative)
     assert str(template["Parameters"]["RemediationAutomatic"]["Default"]) == "false"
@@ -546,6 +589,7 @@ def test_mapping_of_the_security_group_runbook_is_explicit():
         "SourceScope": (RULE_VALUE, "sourceScope", None),
         "ReplacementTcpPorts": (TEMPLATE_VALUE, None, ""),
         "ReplacementUdpPorts": (TEMPLATE_VALUE, None, ""),
+        "InboundRuleQuota": (TEMPLATE_VALUE, None, "60"),
         "DryRun": (TEMPLATE_VALUE, None, "true"),
     }
 

@@ -14,14 +14,16 @@ Templates (each module's docstring says more):
 - ``perimeter.yaml`` (account): one account and region, functions and their error alarms, Config rules and
   remediations; deployable in several regions of one account.
 - ``conformance-pack.yaml`` and ``organization/conformance-pack.yaml`` (packs): the pack bodies, rules and
-  remediation configurations only, pointing by name at what the stacks created in the same account and region.
+  remediation configurations only, pointing by name at what the stacks created in the same account and region;
+  every parameter but a few written in (``perimeter pack --parameters FILE`` writes the user's values in instead).
 - ``organization/artifacts.yaml`` and ``organization/member.yaml`` (organization): the regional buckets the
   organization reads the Lambda artifact from; per account and region the functions, alarms, documents and
   automation roles.
 
 Built from: plan (each rule's metadata and runbook, checked), remediation_parameters (how runbook parameters get
 their values: ``map_remediation_parameters``), config_rules, functions, automation, iam, template_parameters,
-naming and cfn; render writes the YAML, cli is the command. This module re-exports what other code uses.
+naming and cfn; specialise writes known parameter values into a template; limits holds AWS's limits and each
+template's route (inline or S3); render writes the YAML, cli is the command. This module re-exports what other code uses.
 """
 from perimeter.templates.cli import main
 from perimeter.templates.config_rules import References, config_rule, source_details
@@ -29,7 +31,8 @@ from perimeter.templates.errors import TemplateError
 from perimeter.templates.iam import declared_statements
 from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES
 from perimeter.templates.naming import MAX_REGION_LENGTH, ROLE_SUFFIX_LENGTH, logical_id, max_prefix_length
-from perimeter.templates.packs import MAX_PACK_BODY_BYTES, MAX_PACK_PARAMETERS
+from perimeter.templates.limits import MAX_INLINE_BODY_BYTES as MAX_PACK_BODY_BYTES
+from perimeter.templates.limits import MAX_PACK_PARAMETERS
 from perimeter.templates.plan import RulePlan, plan_pack
 from perimeter.templates.remediation_parameters import (
     AUTOMATION_ROLE, RESOURCE_ID, RULE_VALUE, TEMPLATE_VALUE, RemediationParameter, map_remediation_parameters,

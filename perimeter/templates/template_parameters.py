@@ -1,6 +1,9 @@
 """Template parameters: the name prefix, log retention, each rule's parameters, each runbook's own parameters and
-the remediation settings; and their plainer conformance pack form."""
+the remediation settings; their plainer conformance pack form; and ``check_value``, which holds a value to a
+parameter's constraints as CloudFormation would."""
 from __future__ import annotations
+
+import re
 
 from perimeter.templates.naming import (
     ALARM_SUFFIX, DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, max_prefix_length, remediation_parameter_name,
@@ -112,3 +115,21 @@ def for_pack(parameters: dict[str, dict]) -> dict[str, dict]:
     return {name: {"Type": "String", "Default": str(definition["Default"]),
                    "Description": definition["Description"]}
             for name, definition in parameters.items()}
+
+
+def check_value(name: str, definition: dict, value: str) -> str | None:
+    """Why CloudFormation would refuse ``value`` for the parameter ``definition``, or None when it takes it."""
+    if not isinstance(value, str):
+        return f"{name}: value {value!r} must be a string"
+    allowed = definition.get("AllowedValues")
+    if allowed is not None and value not in [str(choice) for choice in allowed]:
+        return f"{name}: {value!r} is not one of {', '.join(str(choice) for choice in allowed)}"
+    pattern = definition.get("AllowedPattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        return f"{name}: {value!r} is not {definition.get('ConstraintDescription', 'of pattern ' + pattern)}"
+    if definition.get("Type") == "Number":
+        low, high = definition.get("MinValue"), definition.get("MaxValue")
+        if not (value.isascii() and value.isdigit()) or (low is not None and int(value) < low) \
+                or (high is not None and int(value) > high):
+            return f"{name}: {value!r} is not a whole number from {low} to {high}"
+    return None
