@@ -473,9 +473,9 @@ def test_throttling_is_retried_and_then_explained(account, hooks, capsys, faults
 
 @pytest.mark.parametrize("argv, message", [
     (["scan", "--live", "snapshot.json"], "PATH is not allowed with --live"),
-    (["scan"], "the following arguments are required: path (or --live)"),
-    (["scan", "snapshot.json", "--region", "us-east-1"], "--region and --profile need --live"),
-    (["scan", "snapshot.json", "--profile", "p"], "--region and --profile need --live"),
+    (["scan"], "the following arguments are required: path"),
+    (["scan", "--live", "--account", "111122223333"], "--account is not allowed with --live"),
+    (["scan", "snapshot.json", "--profile", "p"], "--profile needs --live, --aggregator or an s3:// location"),
 ])
 def test_usage(capsys, argv, message):
     assert one_line_error(capsys, *argv).startswith(message)
@@ -490,7 +490,8 @@ def test_bad_parameters_fail_before_any_call(capsys, tmp_path, faults):
 
 def test_the_readme_policy_grants_exactly_the_calls_the_live_scan_makes():
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Scanning a live account"):text.index("## Rule semantics")]
+    start = text.index("### Scanning a live account")
+    section = text[start:text.index("\n## ", start)]
     policy = json.loads(section[section.index("```json") + len("```json"):section.rindex("```")])
     granted = {action for statement in policy["Statement"] for action in statement["Action"]}
     assert granted == set(ACTIONS.values()) - {"sts:GetCallerIdentity"}  # GetCallerIdentity needs no permission

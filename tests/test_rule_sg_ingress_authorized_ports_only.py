@@ -141,7 +141,7 @@ def test_s10_many_offenders_fit_in_256_characters():
     ({"authorizedUdpPorts": "100-50"}, "parameter authorizedUdpPorts: '100-50' is invalid: range '100-50' is reversed"),
     ({"sourceScope": "galaxy"}, "parameter sourceScope: 'galaxy' is not one of any, public, world"),
     ({"maxPorts": "1"}, "unknown parameter(s) maxPorts (value '1'); known parameters: ExecutionRoleName, "
-                        "authorizedTcpPorts, authorizedUdpPorts, sourceScope"),
+                        "authorizedTcpPorts, authorizedUdpPorts, maxExemptionDays, sourceScope"),
 ])
 def test_s11_invalid_parameters_name_the_parameter_and_value(raw, message):
     with pytest.raises(ParameterError) as caught:

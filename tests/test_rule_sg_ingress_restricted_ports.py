@@ -146,7 +146,7 @@ def test_s10_many_offenders_fit_in_256_characters():
     ({"restrictedTcpPorts": "none"}, "parameters restrictedTcpPorts and restrictedUdpPorts: both are empty"),
     ({"restrictedTcpPorts": "NONE", "restrictedUdpPorts": ""}, "both are empty"),
     ({"ports": "22"}, "unknown parameter(s) ports (value '22'); known parameters: ExecutionRoleName, "
-                      "restrictedTcpPorts, restrictedUdpPorts, sourceScope"),
+                      "maxExemptionDays, restrictedTcpPorts, restrictedUdpPorts, sourceScope"),
 ])
 def test_s11_invalid_parameters_name_the_parameter_and_value(raw, message):
     with pytest.raises(ParameterError) as caught:
