@@ -243,6 +243,20 @@ def permission_from_rule(rule: dict) -> Permission:
 SOURCE_SCOPES = ("any", "public", "world")
 
 
+# The trustedSources parameter, declared once for every rule that judges security-group sources (each rule's
+# declaration.py uses this dict) and parsed by perimeter.cidrs.parse_trusted_sources.
+TRUSTED_SOURCES_PARAMETER = {
+    "type": "list",
+    "default": "",
+    "description": "CIDRs, pl- and sg- ids never judged nor revoked; a CIDR inside a listed one is trusted.",
+}
+
+
+def judged(source: Source, scope: str, trusted) -> bool:
+    """Does this source count: in the scope, and not trusted (``trusted``: a perimeter.cidrs.TrustedSources)?"""
+    return in_scope(source, scope) and not trusted.covers(source.value)
+
+
 def in_scope(source: Source, scope: str) -> bool:
     """Does this source count under the scope? ``public`` and ``world`` only ever count CIDRs."""
     if scope == "any":

@@ -201,3 +201,26 @@ def test_lambda_fails_the_invocation_on_invalid_parameters(aws):
     event = change_event(security_group_item(), f"perimeter-{RULE_ID}", ruleParameters='{"sourceScope": "x"}')
     with pytest.raises(RuleInvocationError, match="parameter sourceScope: 'x'"):
         lambda_handler(event, None)
+
+
+# --- S14 trusted sources ------------------------------------------------------------------------------------------
+TRUSTED = "203.0.113.0/24,sg-0123456789abcdef0"
+
+
+def test_s14_trusted_sources_are_not_judged():
+    trusted = security_group_item(perm("tcp", 22, 22, ipv4=["203.0.113.128/25"], groups=["sg-0123456789abcdef0"]),
+                                  perm("-1", groups=["sg-0123456789abcdef0"]))
+    assert judge(trusted, sourceScope="any", trustedSources=TRUSTED).compliance == COMPLIANT
+    assert judge(trusted, sourceScope="any").compliance == NON_COMPLIANT  # the same group, nothing trusted
+
+
+def test_s14_an_untrusted_source_of_the_same_rule_is_still_judged():
+    item = security_group_item(perm("tcp", 22, 22, ipv4=["203.0.113.128/25", "198.51.100.0/24"]))
+    verdict = judge(item, sourceScope="any", trustedSources=TRUSTED)
+    assert verdict.compliance == NON_COMPLIANT
+    assert "198.51.100.0/24" in verdict.annotation and "203.0.113" not in verdict.annotation
+
+
+def test_s14_an_invalid_trusted_source_names_the_parameter_and_entry():
+    with pytest.raises(ParameterError, match="parameter trustedSources: 'office' is not a CIDR, pl- or sg- id"):
+        SPEC.parse_parameters({"trustedSources": "10.0.0.0/8,office"})

@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+
 DECLARATION = {
     "id": "sg-ingress-authorized-ports-only",
     "title": "Security groups must open only authorized ports to inbound traffic",
@@ -45,7 +47,8 @@ DECLARATION = {
             ],
             "default": "world",
             "description": "world (only 0.0.0.0/0 and ::/0, the default), public (CIDRs holding a globally routable address), any (every source, prefix lists and groups included)."
-        }
+        },
+        "trustedSources": TRUSTED_SOURCES_PARAMETER
     },
     "lambdaPermissions": [],
     "remediation": None

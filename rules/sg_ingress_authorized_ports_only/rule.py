@@ -35,6 +35,9 @@ S12 Given a deleted or not-recorded item, eventLeftScope, or another resource ty
     Then NOT_APPLICABLE with the reason
 S13 Given only the egress permissions open unauthorized ports
     Then COMPLIANT: egress is out of scope
+S14 Given trustedSources "203.0.113.0/24,sg-0123456789abcdef0" and sourceScope any, with offending rules from
+    203.0.113.128/25 and from that group
+    Then those sources are not judged: COMPLIANT; the same rules from 198.51.100.0/24 are NON_COMPLIANT
 """
 from __future__ import annotations
 
@@ -45,7 +48,10 @@ from perimeter.items import configuration_of
 from perimeter.intervals import merged, uncovered
 from perimeter.ports import ALL_PORTS, PortRange
 from perimeter.protocols import ALL_TRAFFIC, ICMP_PROTOCOLS, PORT_RANGE_PROTOCOLS
-from perimeter.securitygroups import SCOPE_WORDS, Permission, SecurityGroup, in_scope, security_group_from_configuration
+from perimeter.cidrs import TrustedSources, parse_trusted_sources
+from perimeter.securitygroups import (
+    SCOPE_WORDS, Permission, SecurityGroup, judged, security_group_from_configuration,
+)
 from perimeter.rules.sg_ingress_authorized_ports_only.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
 
@@ -54,13 +60,15 @@ from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
 class Parameters:
     authorized: dict  # "tcp"/"udp" -> merged tuple[PortRange, ...]
     source_scope: str = "world"
+    trusted: TrustedSources = TrustedSources()
 
 
 def parse_parameters(raw: dict) -> Parameters:
     values = declared_values(DECLARATION, raw)
     return Parameters(authorized={"tcp": merged(values["authorizedTcpPorts"]),
                                   "udp": merged(values["authorizedUdpPorts"])},
-                      source_scope=values["sourceScope"])
+                      source_scope=values["sourceScope"],
+                      trusted=parse_trusted_sources(values["trustedSources"]))
 
 
 def authorizes_everything(parameters: Parameters) -> bool:
@@ -82,7 +90,7 @@ def unauthorized_ports(permission: Permission, parameters: Parameters) -> int:
 def offenders(group: SecurityGroup, parameters: Parameters) -> list[Permission]:
     """The in-scope ingress permissions opening unauthorized ports, most severe first."""
     found = [(permission, unauthorized_ports(permission, parameters)) for permission in group.ingress
-             if in_scope(permission.source, parameters.source_scope)]
+             if judged(permission.source, parameters.source_scope, parameters.trusted)]
     found = [pair for pair in found if pair[1]]
     return [permission for permission, _ in sorted(found, key=lambda pair: (
         pair[0].protocol != ALL_TRAFFIC, pair[0].protocol in PORT_RANGE_PROTOCOLS, -pair[1]))]
@@ -94,6 +102,6 @@ def evaluate(item: dict, parameters: Parameters) -> Verdict:
     scope = SCOPE_WORDS[parameters.source_scope]
     if found:
         return Verdict(NON_COMPLIANT, summarise("Unauthorized inbound ports open", [p.label() for p in found]))
-    if not any(in_scope(permission.source, parameters.source_scope) for permission in group.ingress):
+    if not any(judged(permission.source, parameters.source_scope, parameters.trusted) for permission in group.ingress):
         return Verdict(COMPLIANT, f"No inbound rule open to {scope}")
     return Verdict(COMPLIANT, f"Only authorized ports open to {scope}")

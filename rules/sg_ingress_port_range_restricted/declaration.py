@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+
 DECLARATION = {
     "id": "sg-ingress-port-range-restricted",
     "title": "Security groups must not open inbound port ranges",
@@ -51,11 +53,7 @@ DECLARATION = {
             "default": "any",
             "description": "any (every source counts), public (only CIDRs holding a globally routable address), world (only 0.0.0.0/0 and ::/0)."
         },
-        "trustedSources": {
-            "type": "list",
-            "default": "",
-            "description": "CIDRs, pl- and sg- ids never judged nor revoked; a CIDR inside a listed one is trusted."
-        },
+        "trustedSources": TRUSTED_SOURCES_PARAMETER,
         "includeSelfReferences": {
             "type": "boolean",
             "default": "false",

@@ -79,7 +79,7 @@ from perimeter.securitygroups import (
     SCOPE_WORDS,
     Permission,
     SecurityGroup,
-    in_scope,
+    judged,
     is_self_reference,
     security_group_from_configuration,
 )
@@ -133,8 +133,7 @@ def offending_permissions(group: SecurityGroup, parameters: Parameters) -> list[
     offenders = [
         permission
         for permission in group.ingress
-        if opens_port_range(permission, parameters) and in_scope(permission.source, parameters.source_scope)
-        and not parameters.trusted.covers(permission.source.value)
+        if opens_port_range(permission, parameters) and judged(permission.source, parameters.source_scope, parameters.trusted)
         and (parameters.include_self_references or not is_self_reference(permission, group.group_id))
     ]
     return sorted(offenders, key=_openness)

@@ -8,6 +8,8 @@ README catalog from this dict.
 # with high risk"), the default of restrictedTcpPorts.
 EC2_19_PORTS = "20,21,22,23,25,110,135,143,445,1433,1434,3000,3306,3389,4333,5000,5432,5500,5601,8080,8088,8888,9200,9300"
 
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+
 DECLARATION = {
     "id": "sg-ingress-restricted-ports",
     "title": "Security groups must not open restricted ports to inbound traffic",
@@ -56,7 +58,8 @@ DECLARATION = {
             ],
             "default": "world",
             "description": "world (only 0.0.0.0/0 and ::/0, the default), public (CIDRs holding a globally routable address), any (every source, prefix lists and groups included)."
-        }
+        },
+        "trustedSources": TRUSTED_SOURCES_PARAMETER
     },
     "lambdaPermissions": [],
     "remediation": None

@@ -37,6 +37,9 @@ S12 Given a deleted or not-recorded item, eventLeftScope, or another resource ty
     Then NOT_APPLICABLE with the reason
 S13 Given only the egress permissions open restricted ports
     Then COMPLIANT: egress is out of scope
+S14 Given trustedSources "203.0.113.0/24,sg-0123456789abcdef0" and sourceScope any, with offending rules from
+    203.0.113.128/25 and from that group
+    Then those sources are not judged: COMPLIANT; the same rules from 198.51.100.0/24 are NON_COMPLIANT
 """
 from __future__ import annotations
 
@@ -48,7 +51,10 @@ from perimeter.intervals import intersection, port_list_text
 from perimeter.parameters import restricted_port_lists
 from perimeter.ports import ALL_PORTS, PortRange
 from perimeter.protocols import ALL_TRAFFIC, PORT_RANGE_PROTOCOLS
-from perimeter.securitygroups import SCOPE_WORDS, Permission, SecurityGroup, in_scope, security_group_from_configuration
+from perimeter.cidrs import TrustedSources, parse_trusted_sources
+from perimeter.securitygroups import (
+    SCOPE_WORDS, Permission, SecurityGroup, judged, security_group_from_configuration,
+)
 from perimeter.rules.sg_ingress_restricted_ports.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
 
@@ -59,12 +65,14 @@ SHOWN_PORTS = 3  # restricted ports named per offender before "and N more"
 class Parameters:
     restricted: dict  # "tcp"/"udp" -> tuple[PortRange, ...]
     source_scope: str = "world"
+    trusted: TrustedSources = TrustedSources()
 
 
 def parse_parameters(raw: dict) -> Parameters:
     values = declared_values(DECLARATION, raw)
     return Parameters(restricted=restricted_port_lists(values, "restrictedTcpPorts", "restrictedUdpPorts"),
-                      source_scope=values["sourceScope"])
+                      source_scope=values["sourceScope"],
+                      trusted=parse_trusted_sources(values["trustedSources"]))
 
 
 def tcp_udp_reach(permission: Permission) -> dict[str, PortRange]:
@@ -92,7 +100,7 @@ def offenders(group: SecurityGroup, parameters: Parameters) -> list[tuple[Permis
     first: all traffic, then the most restricted ports reached."""
     found = []
     for permission in group.ingress:
-        if not in_scope(permission.source, parameters.source_scope):
+        if not judged(permission.source, parameters.source_scope, parameters.trusted):
             continue
         reach = restricted_reach(permission, parameters)
         if reach:
