@@ -1,7 +1,11 @@
-# Every target sets up what it needs: a fresh machine needs only python3 (and npm for document validation).
+# Every target sets up what it needs: a fresh machine needs only python3 and make for `make demo`; `make test`
+# also needs npm (document validation) and Chromium (the dashboard's browser test); .ci/run installs Chromium.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# Two stamps: what `perimeter scan` needs (boto3 only), then the test tools, rdklib and PyYAML on top.
+BASE_STAMP := $(VENV)/.installed-base-stamp
 STAMP := $(VENV)/.installed-stamp
 
 # A tool that pins its own dependencies (checkov, the AWS CLI, the benchmark's peer) gets a venv of its own:
@@ -13,18 +17,22 @@ define tool_venv
 	touch $@
 endef
 
-.PHONY: all demo test catalog generate clean
+.PHONY: all demo test catalog generate clean screenshot
 
 all: test
 
-$(STAMP): setup.cfg pyproject.toml
+$(BASE_STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PIP) install --quiet -e .
+	touch $(BASE_STAMP)
+
+$(STAMP): $(BASE_STAMP)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
 	touch $(STAMP)
 
 # Scan the embedded sample snapshot. Exit 1 means "findings", which is the point of the demo.
-demo: $(STAMP)
+demo: $(BASE_STAMP)
 	@$(VENV)/bin/perimeter scan examples/config-snapshot.json; status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi
 
@@ -38,7 +46,13 @@ $(SSM_SCHEMA_STAMP):
 	touch $@
 
 test: $(STAMP) $(SSM_SCHEMA_STAMP)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$PERIMETER_CHROMIUM" ] || \
+	  echo "note: Chromium is missing, so the dashboard's browser tests will fail; .ci/run installs it" >&2
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# The README's dashboard screenshot: examples/organization-query.json rendered and photographed by headless Chromium.
+screenshot: $(STAMP)
+	$(PY) tests/browser.py docs/dashboard.png
 
 # The hypothesis fuzz suite with the "perimeter-fuzz" profile: at least 10,000 random examples per rule (make test
 # runs a few hundred, derandomized). No example database is kept (database=None).
@@ -87,6 +101,18 @@ test: $(CHECKOV_STAMP)
 # `aws cloudformation package` uploads build/perimeter-lambda.zip (the templates' local Code path) to BUCKET, then
 # `aws cloudformation deploy` creates or updates STACK. The AWS CLI gets a virtual environment of its own.
 TEMPLATE ?= templates/perimeter.yaml
+
+# The arguments are checked first, before anything is built or installed: a missing one prints the usage and
+# stops. (Make builds prerequisites left to right; under -j, .NOTPARALLEL below keeps that order for these.)
+.PHONY: deploy-arguments publish-arguments
+.NOTPARALLEL: deploy publish
+deploy-arguments:
+	@if [ -z "$(STACK)" ] || [ -z "$(BUCKET)" ]; then \
+	  echo "usage: make deploy STACK=name BUCKET=artifact-bucket [TEMPLATE=...] [PARAMETERS='Key=Value ...']" >&2; \
+	  exit 2; fi
+publish-arguments:
+	@if [ -z "$(ARTIFACT_BUCKET_PREFIX)" ] || [ -z "$(REGIONS)" ]; then \
+	  echo "usage: make publish ARTIFACT_BUCKET_PREFIX=prefix REGIONS='us-east-1 eu-west-1'" >&2; exit 2; fi
 AWSCLI_VERSION := 1.46.2
 AWSCLI_VENV := build/awscli-venv
 AWSCLI_STAMP := $(AWSCLI_VENV)/.stamp-$(AWSCLI_VERSION)
@@ -98,19 +124,14 @@ $(AWSCLI_STAMP):
 # Uploads the zip to each region's organization artifact bucket (<prefix>-<region>, organization/artifacts.yaml) under
 # a key named after its content, and prints the key: the member StackSet's ArtifactKey. A new build gets a new key,
 # so updating the StackSet with it replaces the functions' code.
-publish: package $(AWSCLI_STAMP)
-	@if [ -z "$(ARTIFACT_BUCKET_PREFIX)" ] || [ -z "$(REGIONS)" ]; then \
-	  echo "usage: make publish ARTIFACT_BUCKET_PREFIX=prefix REGIONS='us-east-1 eu-west-1'" >&2; exit 2; fi
+publish: publish-arguments package $(AWSCLI_STAMP)
 	@key=perimeter-lambda-$$(sha256sum build/perimeter-lambda.zip | cut -c1-16).zip; \
 	for region in $(REGIONS); do \
 	  $(AWSCLI_VENV)/bin/aws s3 cp build/perimeter-lambda.zip s3://$(ARTIFACT_BUCKET_PREFIX)-$$region/$$key \
 	    --region $$region --only-show-errors || exit 1; \
 	done; echo "ArtifactKey=$$key"
 
-deploy: package $(AWSCLI_STAMP)
-	@if [ -z "$(STACK)" ] || [ -z "$(BUCKET)" ]; then \
-	  echo "usage: make deploy STACK=name BUCKET=artifact-bucket [TEMPLATE=...] [PARAMETERS='Key=Value ...']" >&2; \
-	  exit 2; fi
+deploy: deploy-arguments package $(AWSCLI_STAMP)
 	$(AWSCLI_VENV)/bin/aws cloudformation package --template-file $(TEMPLATE) --s3-bucket $(BUCKET) \
 	  --s3-prefix $(STACK) --output-template-file build/$(STACK).packaged.yaml
 	$(AWSCLI_VENV)/bin/aws cloudformation deploy --template-file build/$(STACK).packaged.yaml --stack-name $(STACK) \

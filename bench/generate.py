@@ -7,6 +7,9 @@
   tests/fixtures/items;
 - ``firewall_item``: a Network Firewall firewall as recorded (tests/fixtures/items/netfw-firewall.notification.json),
   with its sync states, varied over the protection flags and one to three zones;
+- ``network_acl_item``: a network ACL as recorded (DescribeNetworkAcls in camelCase): default and custom ACLs,
+  with and without subnets, allow entries for the world (SSH, RDP, web, ephemeral ports, all traffic) some behind
+  deny entries, IPv6 entries, and the final ``*`` deny entries;
 - ``firewall_policy_item`` / ``rule_group_item``: Network Firewall items as recorded, varied over the
   shapes the rules read (both / one kind / no references; stateless rules, Suricata text, domain lists,
   5-tuple rules, empty groups, a group recorded without its rules source);
@@ -35,6 +38,7 @@ SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 FIREWALL_POLICY = "AWS::NetworkFirewall::FirewallPolicy"
 RULE_GROUP = "AWS::NetworkFirewall::RuleGroup"
 FIREWALL = "AWS::NetworkFirewall::Firewall"
+NETWORK_ACL = "AWS::EC2::NetworkAcl"
 CAPTURE_TIME = "2026-11-20T10:15:42.123Z"
 STATE_ID = 1763633742123
 MAX_ENTRIES = 50
@@ -156,12 +160,53 @@ class Generator:
     def security_group_item(self, index: int) -> dict:
         return security_group_item(self.api_security_group(index))
 
+    # --- network ACLs ----------------------------------------------------------------------------
+
+    def network_acl_item(self, index: int) -> dict:
+        rng = self.rng("nacl", index)
+        acl_id = _hex_id("acl", index, 4)
+        vpc_id = _hex_id("vpc", index % 40, 2)
+        default = rng.random() < 0.2
+        entries = []
+        if default:  # as EC2 creates it: allow everything, then the final deny
+            entries.append(_acl_entry(100, "-1", "allow", "0.0.0.0/0"))
+        else:
+            number = 100
+            for _ in range(rng.randint(1, 12)):
+                protocol, first, last = rng.choice(_ACL_ALLOWS)
+                action = "deny" if rng.random() < 0.25 else "allow"
+                cidr = "0.0.0.0/0" if rng.random() < 0.6 else rng.choice(_PRIVATE_V4 + self.public[:50])
+                entries.append(_acl_entry(number, protocol, action, cidr, first, last))
+                if rng.random() < 0.15:
+                    entries.append(_acl_entry(number + 1, protocol, action, "::/0", first, last))
+                number += rng.choice([10, 10, 50, 100])
+        entries += [_acl_entry(100, "-1", "allow", "0.0.0.0/0", egress=True),
+                    _acl_entry(32767, "-1", "deny", "0.0.0.0/0"), _acl_entry(32767, "-1", "deny", "0.0.0.0/0", egress=True)]
+        subnets = [_hex_id("subnet", index * 4 + n, 5) for n in range(rng.choice([0, 1, 1, 2, 3]))]
+        configuration = {
+            "associations": [{"networkAclAssociationId": _hex_id("aclassoc", index * 4 + n, 6), "networkAclId": acl_id,
+                              "subnetId": subnet} for n, subnet in enumerate(subnets)],
+            "entries": entries,
+            "isDefault": default,
+            "networkAclId": acl_id,
+            "tags": [],
+            "vpcId": vpc_id,
+            "ownerId": ACCOUNT,
+        }
+        relationships = [{"resourceId": vpc_id, "resourceName": None, "resourceType": "AWS::EC2::VPC",
+                          "name": "Is contained in Vpc"}] + [
+            {"resourceId": subnet, "resourceName": None, "resourceType": "AWS::EC2::Subnet",
+             "name": "Is attached to Subnet"} for subnet in subnets]
+        arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-acl/{acl_id}"
+        return _item(NETWORK_ACL, acl_id, None, arn, "Not Applicable", configuration, {}, relationships)
+
     # --- Network Firewall ------------------------------------------------------------------------
 
     def recorded_item(self, resource_type: str, index: int) -> dict:
         """Item ``index`` of a resource type the pack evaluates, as Config records it."""
-        makers = {SECURITY_GROUP: self.security_group_item, FIREWALL: self.firewall_item,
-                  FIREWALL_POLICY: self.firewall_policy_item, RULE_GROUP: self.rule_group_item}
+        makers = {SECURITY_GROUP: self.security_group_item, NETWORK_ACL: self.network_acl_item,
+                  FIREWALL: self.firewall_item, FIREWALL_POLICY: self.firewall_policy_item,
+                  RULE_GROUP: self.rule_group_item}
         return makers[resource_type](index)
 
     def firewall_item(self, index: int) -> dict:
@@ -279,7 +324,8 @@ class Generator:
     # --- a snapshot --------------------------------------------------------------------------------
 
     def snapshot_items(self, count: int) -> Iterator[dict]:
-        """``count`` items: about 90% security groups, 5% firewall policies, 5% rule groups, interleaved."""
+        """``count`` items: about 85% security groups, 5% each firewall policies, rule groups and network ACLs,
+        interleaved."""
         for index in range(count):
             yield self.recorded_item(snapshot_type(index), index)
 
@@ -287,7 +333,7 @@ class Generator:
 def snapshot_type(index: int) -> str:
     """The resource type of a snapshot's item ``index``."""
     slot = index % 20
-    return FIREWALL_POLICY if slot == 7 else RULE_GROUP if slot == 15 else SECURITY_GROUP
+    return NETWORK_ACL if slot == 11 else FIREWALL_POLICY if slot == 7 else RULE_GROUP if slot == 15 else SECURITY_GROUP
 
 
 def inbound_rules(group: dict) -> int:
@@ -299,6 +345,20 @@ def _rule_count(entries: dict) -> int:
     """Inbound rules as AWS counts them against its quota: one per (protocol, port range, source)."""
     return sum(len(entry[kind]) for entry in entries.values()
                for kind in ("IpRanges", "Ipv6Ranges", "PrefixListIds", "UserIdGroupPairs"))
+
+
+# (protocol, from, to) of network ACL entries: what real ACLs hold, restricted ports among them.
+_ACL_ALLOWS = [("6", 22, 22), ("6", 3389, 3389), ("6", 80, 80), ("6", 443, 443), ("6", 1024, 65535),
+               ("17", 1024, 65535), ("17", 53, 53), ("-1", None, None), ("6", None, None), ("1", None, None)]
+
+
+def _acl_entry(number: int, protocol: str, action: str, cidr: str, first: int | None = None, last: int | None = None,
+               *, egress: bool = False) -> dict:
+    entry = {"ruleNumber": number, "protocol": protocol, "ruleAction": action, "egress": egress,
+             ("ipv6CidrBlock" if ":" in cidr else "cidrBlock"): cidr}
+    if first is not None:
+        entry["portRange"] = {"from": first, "to": last}
+    return entry
 
 
 def _uuid(rng: random.Random) -> str:

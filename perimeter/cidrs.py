@@ -1,11 +1,15 @@
-"""Address semantics for security-group sources: world, public (globally routable) and the rest.
+"""Address semantics for security-group sources: world, public (globally routable) and the rest; trusted sources.
 
 Pure stdlib: bundled into SSM runbook scripts as well as imported by the rules.
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
+from typing import Iterable, NamedTuple
+
+from perimeter.parameters import ParameterError
 
 WORLD = frozenset({"0.0.0.0/0", "::/0"})
 
@@ -68,3 +72,59 @@ def is_public(text: str) -> bool:
     return not any(
         network.version == block.version and network.subnet_of(block) for block in _NOT_GLOBAL
     )
+
+
+# --- trusted sources (trustedSources, issue 15) ------------------------------------------------------------------
+_TRUSTED_ID = re.compile(r"^(pl|sg)-[0-9a-f]{8,17}$")
+
+
+class TrustedSources(NamedTuple):
+    networks: tuple = ()  # ipaddress networks
+    ids: frozenset = frozenset()  # prefix list and security group ids
+
+    def covers(self, source: str) -> bool:
+        """True when ``source`` (a CIDR, a pl- or an sg- id) is trusted: listed, or a CIDR inside a listed one."""
+        if source in self.ids or not self.networks or source.startswith(("pl-", "sg-")):
+            return source in self.ids
+        try:
+            network = parse_cidr(source)
+        except ValueError:
+            return False
+        return any(network.version == trusted.version and network.subnet_of(trusted) for trusted in self.networks)
+
+
+def parse_trusted_sources(entries: Iterable[str], name: str = "trustedSources") -> TrustedSources:
+    """The parameter's comma-list entries; ParameterError names the first invalid one. Blank entries are skipped."""
+    networks, ids = [], set()
+    for entry in filter(None, (entry.strip() for entry in entries)):
+        try:
+            if _TRUSTED_ID.match(entry):
+                ids.add(entry)
+            elif "/" in entry:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            else:
+                raise ValueError
+        except ValueError:
+            raise ParameterError(f"parameter {name}: '{entry}' is not a CIDR, pl- or sg- id") from None
+    return TrustedSources(tuple(networks), frozenset(ids))
+
+
+def address_range(text: str) -> tuple[int, int, int]:
+    """``(version, first, last)``: the CIDR's addresses as integers, for interval arithmetic."""
+    network = parse_cidr(text)
+    return network.version, int(network.network_address), int(network.broadcast_address)
+
+
+@lru_cache(maxsize=2)
+def public_ranges(version: int) -> tuple[tuple[int, int], ...]:
+    """The globally routable addresses of one family as sorted integer intervals: the complement of the
+    special-purpose blocks above, so ``is_public`` and interval arithmetic agree on what public means."""
+    top = 2**32 - 1 if version == 4 else 2**128 - 1
+    ranges, start = [], 0
+    for block in sorted(b for b in _NOT_GLOBAL if b.version == version):
+        if int(block.network_address) > start:
+            ranges.append((start, int(block.network_address) - 1))
+        start = max(start, int(block.broadcast_address) + 1)
+    if start <= top:
+        ranges.append((start, top))
+    return tuple(ranges)

@@ -12,14 +12,18 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
+from perimeter.exemptions import ACTIVE, evaluation_date
+from perimeter.inputs.locations import S3_SCHEME, STDIN, Filters, location_items
 from perimeter.items import ItemError
 from perimeter.jsoninput import JSONInputError, read_json_value
 from perimeter.parameters import ParameterError
 from perimeter.registry import all_rules, rule_by_id
-from perimeter.scan import Finding, ScanInputError, read_items, scan
+from perimeter.reports import WRITERS, ReportContext, ReportError, write_json  # noqa: F401 (write_json: API)
+from perimeter.scan import Finding, ScanInputError, scan
 from perimeter.verdicts import COMPLIANCE_TYPES, NON_COMPLIANT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -35,27 +39,50 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+SCAN_FORMATS = ("table", "json", "csv", "html", "asff")
+REPORT_FORMATS = ("html", "table", "json", "csv")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="perimeter", description="AWS Config rule pack for network perimeter controls.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     scan_parser = commands.add_parser(
         "scan",
-        help="evaluate a Config snapshot offline, or the live account (--live), with the pack's rules",
-        description="Evaluate configuration items, from a file or read from the account with --live, with exactly "
-        "the code the rules' Lambdas run.",
+        help="evaluate configuration items (files, directories, stdin, S3, a Config aggregator, the live account)",
+        description="Evaluate configuration items with exactly the code the rules' Lambdas run: from files, "
+        "directories, stdin (-), s3://bucket/prefix, a Config aggregator (--aggregator) or the account (--live).",
     )
     scan_parser.add_argument(
-        "path", type=Path, nargs="?",
-        help="Config snapshot file, JSON array of items, or one item (.gz accepted); not with --live",
+        "paths", nargs="*", metavar="PATH",
+        help="a JSON file in any shape AWS's tools export (.gz accepted), a directory of them, - for stdin, or "
+        "s3://bucket/prefix; several allowed",
     )
-    scan_parser.add_argument("--live", action="store_true",
-                             help="read the resources from the AWS account with read-only API calls instead of a file")
+    source = scan_parser.add_mutually_exclusive_group()
+    source.add_argument("--live", action="store_true",
+                        help="read the resources from the AWS account with read-only API calls")
+    source.add_argument("--aggregator", metavar="NAME",
+                        help="read every resource of the rules' types from this Config aggregator")
     scan_parser.add_argument("--region", action="append", dest="regions", metavar="R",
-                             help="with --live: scan this region (repeatable); default the profile's")
-    scan_parser.add_argument("--profile", metavar="P", help="with --live: the AWS profile to use")
+                             help="with --live: scan this region; otherwise keep only items of this region "
+                             "(repeatable)")
+    scan_parser.add_argument("--account", action="append", dest="accounts", metavar="ID",
+                             help="keep only items of this account (repeatable); not with --live")
+    scan_parser.add_argument("--profile", metavar="P", help="the AWS profile for --live, --aggregator and s3://")
     scan_parser.add_argument("--rule", action="append", dest="rules", metavar="RULE_ID", help="only this rule (repeatable)")
     scan_parser.add_argument("--parameters", type=Path, metavar="FILE", help='JSON object {rule_id: {name: "value"}}')
-    scan_parser.add_argument("--format", choices=("table", "json"), default="table")
+    scan_parser.add_argument("--format", choices=SCAN_FORMATS, default="table")
+    scan_parser.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD", dest="as_of",
+                             help="judge exemption tags at this date instead of today (UTC)")
+    report_parser = commands.add_parser(
+        "report",
+        help="render what the deployed rules reported to a Config aggregator (no re-evaluation)",
+        description="Read the deployed rules' results from a Config aggregator (DescribeAggregateComplianceBy"
+        "ConfigRules, GetAggregateComplianceDetailsByConfigRule) and render them, by default as the HTML dashboard.",
+    )
+    report_parser.add_argument("--aggregator", metavar="NAME", required=True, help="the Config aggregator")
+    report_parser.add_argument("--rule", action="append", dest="rules", metavar="RULE_ID", help="only this rule (repeatable)")
+    report_parser.add_argument("--profile", metavar="P", help="the AWS profile to use")
+    report_parser.add_argument("--format", choices=REPORT_FORMATS, default="html")
     pack_parser = commands.add_parser(
         "pack",
         help="render a conformance pack body with your parameter values written in",
@@ -71,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     pack_parser.add_argument("--organization", action="store_true",
                              help="the organization pack (organization/conformance-pack.yaml), not the account's")
     return parser
+
+
+EXPIRING_DAYS = 30  # the table lists active exemptions that end within this many days
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
 
 
 # Config takes at most 1,024 characters of InputParameters per rule (ConfigRule.InputParameters is a
@@ -130,18 +167,22 @@ def _escape(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def render_table(findings: list[Finding], rule_ids: Sequence[str]) -> str:
+def render_table(findings: list[Finding], rule_ids: Sequence[str], as_of: date | None = None) -> str:
     counts = Counter((finding.rule, finding.complianceType) for finding in findings)
+    exempt = [f for f in findings if (f.exemption or {}).get("state") == ACTIVE]
+    exempt_counts = Counter(finding.rule for finding in exempt)
     width = max(len("Rule"), *(len(rule_id) for rule_id in rule_ids))
-    header = f"{'Rule':<{width}}  {'Compliant':>9}  {'Non-compliant':>13}  {'Not applicable':>14}"
+    header = f"{'Rule':<{width}}  {'Compliant':>9}  {'Non-compliant':>13}  {'Not applicable':>14}  {'Exempt':>6}"
     lines = [header, "-" * len(header)]
     for rule_id in rule_ids:
         compliant, non_compliant, not_applicable = (counts[rule_id, kind] for kind in COMPLIANCE_TYPES)
-        lines.append(f"{rule_id:<{width}}  {compliant:>9}  {non_compliant:>13}  {not_applicable:>14}")
+        lines.append(f"{rule_id:<{width}}  {compliant:>9}  {non_compliant:>13}  {not_applicable:>14}  "
+                     f"{exempt_counts[rule_id]:>6}")
     order = {rule_id: position for position, rule_id in enumerate(rule_ids)}
     offenders = sorted(
         (finding for finding in findings if finding.complianceType == NON_COMPLIANT), key=lambda f: order[f.rule]
     )
+    lines += _expiring(exempt, as_of or evaluation_date())
     lines.append("")
     if not offenders:
         lines.append("No non-compliant resources.")
@@ -149,8 +190,25 @@ def render_table(findings: list[Finding], rule_ids: Sequence[str]) -> str:
     lines.append(f"Non-compliant resources ({len(offenders)}):")
     for finding in offenders:
         lines.append(f"  {finding.rule}  {visible(finding.resourceType)}  {visible(finding.resourceId)}")
+        where = " ".join(part for part in (finding.accountId, finding.awsRegion) if part)
+        name = f"name {finding.resourceName}" if finding.resourceName else ""
+        if where or name:
+            lines.append(f"      {visible(' '.join(part for part in ('in ' + where if where else '', name) if part))}")
         lines.append(f"      {visible(finding.annotation)}")
     return "\n".join(lines)
+
+
+def _expiring(exempt: list[Finding], as_of: date) -> list[str]:
+    """The active exemptions that end within EXPIRING_DAYS of ``as_of``, soonest first."""
+    last = (as_of + timedelta(days=EXPIRING_DAYS)).isoformat()
+    ending = sorted((f for f in exempt if f.exemption["expires"] <= last), key=lambda f: f.exemption["expires"])
+    if not ending:
+        return []
+    lines = ["", f"Exemptions expiring within {EXPIRING_DAYS} days ({len(ending)}):"]
+    for finding in ending:
+        lines.append(f"  {finding.rule}  {visible(finding.resourceType)}  {visible(finding.resourceId)}  until "
+                     f"{finding.exemption['expires']} ({visible(finding.exemption['reason'])})")
+    return lines
 
 
 class Progress:
@@ -187,42 +245,75 @@ class Progress:
         self.stream.flush()
 
 
-def _items(arguments: argparse.Namespace, rules: list) -> Iterable[dict]:
-    if not arguments.live:
-        if arguments.path is None:
-            raise UsageError("the following arguments are required: path (or --live) (see 'perimeter scan --help')")
-        if arguments.regions or arguments.profile:
-            raise UsageError("--region and --profile need --live (see 'perimeter scan --help')")
-        return read_items(arguments.path)
-    if arguments.path is not None:
-        raise UsageError("PATH is not allowed with --live (see 'perimeter scan --help')")
-    from perimeter.live import live_items  # boto3 is imported only for a live scan
+def _warn(message: str) -> None:
+    """What the scan read but could not use whole: one line on stderr, the scan goes on."""
+    print(f"perimeter: warning: {visible(message)}", file=sys.stderr, flush=True)
 
+
+def _items(arguments: argparse.Namespace, rules: list) -> Iterable[dict]:
     resource_types = [kind for spec in rules for kind in spec.resource_types]
-    return Progress().track(live_items(resource_types, arguments.regions or (), arguments.profile))
+    accounts, regions = frozenset(arguments.accounts or ()), frozenset(arguments.regions or ())
+    if arguments.live:
+        if arguments.paths:
+            raise UsageError("PATH is not allowed with --live (see 'perimeter scan --help')")
+        if accounts:
+            raise UsageError("--account is not allowed with --live: it scans the profile's account "
+                             "(see 'perimeter scan --help')")
+        from perimeter.live import live_items  # boto3 is imported only for a live scan
+
+        return Progress().track(live_items(resource_types, arguments.regions or (), arguments.profile))
+    if arguments.aggregator:
+        if arguments.paths:
+            raise UsageError("PATH is not allowed with --aggregator (see 'perimeter scan --help')")
+        from perimeter.inputs.aggregator import aggregator_items
+
+        return Progress().track(aggregator_items(arguments.aggregator, resource_types, accounts, regions,
+                                                 arguments.profile))
+    if not arguments.paths:
+        raise UsageError("the following arguments are required: path (a file, a directory, -, s3://...; or --live, or --aggregator) "
+                         "(see 'perimeter scan --help')")
+    if arguments.paths.count(STDIN) > 1:
+        raise UsageError("- (stdin) may be given once")
+    if arguments.profile and not any(path.startswith(S3_SCHEME) for path in arguments.paths):
+        raise UsageError("--profile needs --live, --aggregator or an s3:// location (see 'perimeter scan --help')")
+    return location_items(arguments.paths, Filters(accounts, regions), _warn, arguments.profile,
+                          progress=Progress().track)
 
 
 def run_scan(arguments: argparse.Namespace) -> int:
     rules = [_rule(rule_id) for rule_id in dict.fromkeys(arguments.rules)] if arguments.rules else list(all_rules())
     parameters = _read_parameters(arguments.parameters)
-    # JSON goes to a spool file as it is made, so memory does not grow with the input, and is copied out only
-    # once the whole input is judged: bad input still prints nothing but the error.
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+    source = ("aggregator " + arguments.aggregator) if arguments.aggregator else (
+        "live account" if arguments.live else ", ".join(arguments.paths))
+    return _render(lambda: scan(_items(arguments, rules), rules, parameters, arguments.as_of), arguments.format,
+                   rules, f"perimeter scan of {source}", arguments.as_of)
+
+
+def run_report(arguments: argparse.Namespace) -> int:
+    from perimeter.reports.deployed import deployed_findings  # boto3 only here
+
+    rules = [_rule(rule_id) for rule_id in dict.fromkeys(arguments.rules)] if arguments.rules else list(all_rules())
+    return _render(lambda: deployed_findings(arguments.aggregator, rules, arguments.profile,
+                                             progress=Progress().track),
+                   arguments.format, rules, f"deployed rules reported to aggregator {arguments.aggregator}")
+
+
+def _render(findings: Callable[[], Iterable[Finding]], output: str, rules: list, source: str,
+            as_of: date | None = None) -> int:
+    """Judge everything, writing the report to a spool file as it is made (memory does not grow with the
+    input), and copy it out only once the whole input is judged: bad input still prints nothing but the error."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         try:
-            findings = scan(_items(arguments, rules), rules, parameters)
-            if arguments.format == "json":
-                non_compliant = write_json(findings, spool)
+            if output == "table":
+                rows = list(findings())
+                non_compliant = any(f.complianceType == NON_COMPLIANT for f in rows)
+                spool.write(render_table(rows, [spec.rule_id for spec in rules], as_of) + "\n")
             else:
-                findings = list(findings)
-                non_compliant = any(f.complianceType == NON_COMPLIANT for f in findings)
-        except (ScanInputError, ItemError, ParameterError) as error:  # perimeter.live.LiveScanError included
+                non_compliant = WRITERS[output](findings(), spool, ReportContext(rules, source))
+        except (ScanInputError, ItemError, ParameterError, ReportError) as error:  # LiveScanError included
             raise UsageError(str(error)) from None
-        if arguments.format == "json":
-            spool.seek(0)
-            _write_out(lambda stdout: shutil.copyfileobj(spool, stdout))
-        else:
-            table = render_table(findings, [spec.rule_id for spec in rules])
-            _write_out(lambda stdout: stdout.write(table + "\n"))
+        spool.seek(0)
+        _write_out(lambda stdout: shutil.copyfileobj(spool, stdout))
     return EXIT_FINDINGS if non_compliant else EXIT_CLEAN
 
 
@@ -269,22 +360,12 @@ def _discard_stdout() -> None:
     os.close(devnull)
 
 
-def write_json(findings: Iterable[Finding], stream) -> bool:
-    """A JSON array of findings, one per line, written as they come; True when any is NON_COMPLIANT."""
-    non_compliant = False
-    separator = "[\n  "
-    for finding in findings:
-        stream.write(separator + json.dumps(finding._asdict()))
-        separator = ",\n  "
-        non_compliant = non_compliant or finding.complianceType == NON_COMPLIANT
-    stream.write("[]\n" if separator == "[\n  " else "\n]\n")
-    return non_compliant
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         arguments = build_parser().parse_args(argv)
-        return run_pack(arguments) if arguments.command == "pack" else run_scan(arguments)
+        if arguments.command == "pack":
+            return run_pack(arguments)
+        return run_report(arguments) if arguments.command == "report" else run_scan(arguments)
     except UsageError as error:
         return _fail(str(error), EXIT_USAGE)
     except KeyboardInterrupt:

@@ -112,10 +112,39 @@ class _Text:
 @contextmanager
 def open_json_text(path: Path, max_bytes: int | None = None) -> Iterator["JSONReader"]:
     """A JSONReader on the file, gzip or not; raises OSError subclasses when the file cannot be opened."""
-    with open(path, "rb") as raw:
-        compressed = raw.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
-        with gzip.GzipFile(fileobj=raw, mode="rb") if compressed else nullcontext(raw) as binary:
-            yield JSONReader(_Text(binary, compressed, max_bytes))
+    with open(path, "rb") as raw, open_json_stream(raw, max_bytes) as reader:
+        yield reader
+
+
+class _Rejoined:
+    """A read-only stream that gives back the bytes already taken from its front, then the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self._head, self._rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._head:
+            return self._rest.read(size)
+        if size is None or size < 0:
+            data, self._head = self._head + self._rest.read(), b""
+            return data
+        data, self._head = self._head[:size], self._head[size:]
+        return data
+
+
+@contextmanager
+def open_json_stream(binary: BinaryIO, max_bytes: int | None = None) -> Iterator["JSONReader"]:
+    """A JSONReader on any binary stream that can be read once (stdin, an S3 object's body), gzip or not."""
+    head = b""
+    while len(head) < len(GZIP_MAGIC):
+        more = binary.read(len(GZIP_MAGIC) - len(head))
+        if not more:
+            break
+        head += more
+    compressed = head == GZIP_MAGIC
+    stream = _Rejoined(head, binary)
+    with gzip.GzipFile(fileobj=stream, mode="rb") if compressed else nullcontext(stream) as decoded:
+        yield JSONReader(_Text(decoded, compressed, max_bytes))
 
 
 def read_json_value(path: Path, max_bytes: int) -> Any:

@@ -1,12 +1,12 @@
 """Live scan: configuration items built from read-only API calls, in the notification shape the Lambdas receive.
 
-Calls (and nothing else): ``sts:GetCallerIdentity`` once; per region ``ec2:DescribeSecurityGroups`` (paginated,
-``MaxResults`` 1000), ``network-firewall:ListFirewallPolicies`` + ``DescribeFirewallPolicy`` and
-``ListRuleGroups`` (``Scope`` ACCOUNT) + ``DescribeRuleGroup``, ``ListFirewalls`` + ``DescribeFirewall`` +
-``DescribeLoggingConfiguration`` and, per log destination, ``s3:HeadBucket`` / ``logs:DescribeLogGroups`` /
-``firehose:DescribeDeliveryStream`` (perimeter.firewall_logging), each only when a selected rule evaluates that
-resource type. Network Firewall items carry the resource id Config records: the resource's id, not its ARN.
-Items are yielded one at a time as pages arrive, so memory does not grow with the account.
+Calls (and nothing else): ``sts:GetCallerIdentity`` once; per region ``ec2:DescribeSecurityGroups`` and
+``ec2:DescribeNetworkAcls`` (paginated, ``MaxResults`` 1000), ``network-firewall:ListFirewallPolicies`` +
+``DescribeFirewallPolicy`` and ``ListRuleGroups`` (``Scope`` ACCOUNT) + ``DescribeRuleGroup``, ``ListFirewalls`` +
+``DescribeFirewall`` + ``DescribeLoggingConfiguration`` and, per log destination, ``s3:HeadBucket`` /
+``logs:DescribeLogGroups`` / ``firehose:DescribeDeliveryStream`` (perimeter.firewall_logging), each only when a
+selected rule evaluates that resource type. Network Firewall items carry the resource id Config records: the
+resource's id, not its ARN. Items are yielded one at a time as pages arrive, so memory does not grow with the account.
 
 The items carry Config's camelCase spelling, converted from the APIs' PascalCase with botocore's own output
 shapes (member names get a lower-case first letter; map keys such as rule-variable names and tag keys are
@@ -18,16 +18,20 @@ them as ``ipv4Ranges`` objects plus the legacy ``ipRanges`` list of CIDR strings
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from perimeter.inputs.apishapes import (
+    FIREWALL_POLICY, RULE_GROUP, SECURITY_GROUP, camel_case, config_item, firewall_item, security_group_item, tag_dict,
+)
 from perimeter.scan import ScanInputError
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
+NETWORK_ACL = "AWS::EC2::NetworkAcl"
+NETWORK_ACL_PAGE_SIZE = 1000  # DescribeNetworkAcls' MaxResults ceiling
 FIREWALL_POLICY = "AWS::NetworkFirewall::FirewallPolicy"
 RULE_GROUP = "AWS::NetworkFirewall::RuleGroup"
 FIREWALL = "AWS::NetworkFirewall::Firewall"
@@ -38,6 +42,7 @@ CLIENT_CONFIG = Config(retries={"mode": "standard"})  # throttling and 5xx retri
 ACTIONS = {
     "GetCallerIdentity": "sts:GetCallerIdentity",
     "DescribeSecurityGroups": "ec2:DescribeSecurityGroups",
+    "DescribeNetworkAcls": "ec2:DescribeNetworkAcls",
     "ListFirewallPolicies": "network-firewall:ListFirewallPolicies",
     "DescribeFirewallPolicy": "network-firewall:DescribeFirewallPolicy",
     "ListRuleGroups": "network-firewall:ListRuleGroups",
@@ -49,6 +54,7 @@ ACTIONS = {
     "DescribeLogGroups": "logs:DescribeLogGroups",
     "DescribeDeliveryStream": "firehose:DescribeDeliveryStream",
 }
+LIVE_POLICY = "the live scan needs the read-only IAM policy in the README section 'Scanning a live account'"
 _EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
 _REJECTED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure", "SignatureDoesNotMatch"})
 
@@ -60,78 +66,8 @@ class LiveScanError(ScanInputError):
 # --- shapes -------------------------------------------------------------------------------------------
 
 
-def _lower_first(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-def config_timestamp(value: datetime) -> str:
-    """``2026-11-20T10:15:42.123Z``, as Config writes times."""
-    value = value.astimezone(timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def camel_case(value: Any, shape) -> Any:
-    """A botocore-parsed value in Config's spelling, walking its botocore shape."""
-    if shape is None or value is None:
-        return value
-    kind = shape.type_name
-    if kind == "structure" and isinstance(value, dict):
-        return {
-            _lower_first(name): camel_case(member, shape.members.get(name))
-            for name, member in value.items()
-            if name != "ResponseMetadata"
-        }
-    if kind == "list" and isinstance(value, list):
-        return [camel_case(member, shape.member) for member in value]
-    if kind == "map" and isinstance(value, dict):
-        return {key: camel_case(member, shape.value) for key, member in value.items()}
-    if kind == "timestamp" and isinstance(value, datetime):
-        return config_timestamp(value)
-    return value
-
-
 def _output_shape(client, operation: str):
     return client.meta.service_model.operation_model(operation).output_shape
-
-
-def _tag_dict(tags: Any) -> dict:
-    return {tag["Key"]: tag.get("Value", "") for tag in tags or [] if isinstance(tag, dict) and "Key" in tag}
-
-
-def _item(
-    resource_type: str,
-    resource_id: str,
-    *,
-    name: str | None,
-    arn: str,
-    region: str,
-    account: str,
-    zone: str,
-    configuration: dict,
-    tags: dict,
-    relationships: list,
-) -> dict:
-    captured = datetime.now(timezone.utc)
-    return {
-        "configurationItemVersion": "1.3",
-        "configurationItemCaptureTime": config_timestamp(captured),
-        "configurationStateId": int(captured.timestamp() * 1000),
-        "awsAccountId": account,
-        "configurationItemStatus": "OK",
-        "resourceType": resource_type,
-        "resourceId": resource_id,
-        "resourceName": name,
-        "ARN": arn,
-        "awsRegion": region,
-        "availabilityZone": zone,
-        "configurationStateMd5Hash": "",
-        "resourceCreationTime": None,
-        "tags": tags,
-        "relatedEvents": [],
-        "relationships": relationships,
-        "configuration": configuration,
-        "supplementaryConfiguration": {},
-    }
 
 
 # --- readers: one per resource type -------------------------------------------------------------------
@@ -153,21 +89,6 @@ class _Region:
         return self._clients[service]
 
 
-def security_group_configuration(group: dict, shape) -> dict:
-    """One DescribeSecurityGroups entry as Config records it (see the module docstring)."""
-    configuration = camel_case(group, shape)
-    for direction in ("ipPermissions", "ipPermissionsEgress"):
-        permissions = configuration.get(direction) or []
-        for permission in permissions:
-            ipv4 = permission.pop("ipRanges", None) or []
-            permission["ipv4Ranges"] = ipv4
-            permission["ipRanges"] = [entry["cidrIp"] for entry in ipv4 if "cidrIp" in entry]
-            for listed in ("ipv6Ranges", "prefixListIds", "userIdGroupPairs"):
-                permission.setdefault(listed, [])
-        configuration[direction] = permissions
-    return configuration
-
-
 def security_group_items(region: _Region) -> Iterator[dict]:
     ec2 = region.client("ec2")
     shape = _output_shape(ec2, "DescribeSecurityGroups").members["SecurityGroups"].member
@@ -176,30 +97,42 @@ def security_group_items(region: _Region) -> Iterator[dict]:
     )
     for page in pages:
         for group in page.get("SecurityGroups", []):
-            group_id = group["GroupId"]
-            vpc_id = group.get("VpcId")
-            vpc = {"resourceId": vpc_id, "resourceName": None, "resourceType": "AWS::EC2::VPC"}
-            relationships = [{**vpc, "name": "Is contained in Vpc"}] if vpc_id else []
-            yield _item(
-                SECURITY_GROUP,
-                group_id,
-                name=group.get("GroupName"),
-                arn=f"arn:{region.partition}:ec2:{region.name}:{region.account}:security-group/{group_id}",
+            yield security_group_item(group, region=region.name, account=region.account,
+                                      partition=region.partition, shape=shape)
+
+
+def network_acl_items(region: _Region) -> Iterator[dict]:
+    """DescribeNetworkAcls in pages; each ACL as Config records it (entries, associations, isDefault, camelCase)."""
+    ec2 = region.client("ec2")
+    shape = _output_shape(ec2, "DescribeNetworkAcls").members["NetworkAcls"].member
+    pages = ec2.get_paginator("describe_network_acls").paginate(PaginationConfig={"PageSize": NETWORK_ACL_PAGE_SIZE})
+    for page in pages:
+        for acl in page.get("NetworkAcls", []):
+            acl_id = acl["NetworkAclId"]
+            relationships = [{"resourceId": acl["VpcId"], "resourceName": None, "resourceType": "AWS::EC2::VPC",
+                              "name": "Is contained in Vpc"}] if acl.get("VpcId") else []
+            relationships += [{"resourceId": association["SubnetId"], "resourceName": None,
+                               "resourceType": "AWS::EC2::Subnet", "name": "Is attached to Subnet"}
+                              for association in acl.get("Associations", []) if association.get("SubnetId")]
+            yield config_item(
+                NETWORK_ACL,
+                acl_id,
+                name=None,
+                arn=f"arn:{region.partition}:ec2:{region.name}:{region.account}:network-acl/{acl_id}",
                 region=region.name,
                 account=region.account,
                 zone="Not Applicable",
-                configuration=security_group_configuration(group, shape),
-                tags=_tag_dict(group.get("Tags")),
+                configuration=camel_case(acl, shape),
+                tags=tag_dict(acl.get("Tags")),
                 relationships=relationships,
             )
 
 
 def _firewall_items(
-    region: _Region, resource_type: str, list_operation: str, list_key: str, list_arguments: dict,
-    describe_operation: str, arn_parameter: str, response_key: str,
+    region: _Region, list_operation: str, list_key: str, list_arguments: dict, describe_operation: str,
+    arn_parameter: str,
 ) -> Iterator[dict]:
     client = region.client("network-firewall")
-    shape = _output_shape(client, describe_operation)
     describe = getattr(client, botocore.xform_name(describe_operation))
     for page in client.get_paginator(botocore.xform_name(list_operation)).paginate(**list_arguments):
         for entry in page.get(list_key, []):
@@ -207,32 +140,20 @@ def _firewall_items(
                 response = describe(**{arn_parameter: entry["Arn"]})
             except client.exceptions.ResourceNotFoundException:
                 continue  # deleted between the list and the describe: no longer there to judge
-            tags = _tag_dict(response.get(response_key, {}).get("Tags"))
-            yield _item(
-                resource_type,
-                response[response_key][response_key.replace("Response", "Id")],  # Config's id: the resource's id
-                name=entry.get("Name"),
-                arn=entry["Arn"],
-                region=region.name,
-                account=region.account,
-                zone="Regional",
-                configuration=camel_case(response, shape),
-                tags=tags,
-                relationships=[],
-            )
+            item = firewall_item(describe_operation, response)  # Config's resource id: the resource's id, not its ARN
+            item.update(awsRegion=region.name, awsAccountId=region.account)
+            yield item
 
 
 def firewall_policy_items(region: _Region) -> Iterator[dict]:
     return _firewall_items(
-        region, FIREWALL_POLICY, "ListFirewallPolicies", "FirewallPolicies", {},
-        "DescribeFirewallPolicy", "FirewallPolicyArn", "FirewallPolicyResponse",
+        region, "ListFirewallPolicies", "FirewallPolicies", {}, "DescribeFirewallPolicy", "FirewallPolicyArn",
     )
 
 
 def rule_group_items(region: _Region) -> Iterator[dict]:
     return _firewall_items(
-        region, RULE_GROUP, "ListRuleGroups", "RuleGroups", {"Scope": "ACCOUNT"},
-        "DescribeRuleGroup", "RuleGroupArn", "RuleGroupResponse",
+        region, "ListRuleGroups", "RuleGroups", {"Scope": "ACCOUNT"}, "DescribeRuleGroup", "RuleGroupArn",
     )
 
 
@@ -254,7 +175,7 @@ def firewall_items(region: _Region) -> Iterator[dict]:
                 continue  # deleted between the list and the describe: no longer there to judge
             item = firewall_item(response)
             supplement[LOGGING_KEY] = camel_case(supplement[LOGGING_KEY], logging_shape)
-            yield _item(
+            yield config_item(
                 FIREWALL,
                 item["resourceId"],
                 name=item["resourceName"],
@@ -263,13 +184,14 @@ def firewall_items(region: _Region) -> Iterator[dict]:
                 account=region.account,
                 zone="Regional",
                 configuration=camel_case(response, shape),
-                tags=_tag_dict(response["Firewall"].get("Tags")),
+                tags=tag_dict(response["Firewall"].get("Tags")),
                 relationships=[],
             ) | {"supplementaryConfiguration": supplement}
 
 
 READERS: dict[str, Callable[[_Region], Iterator[dict]]] = {
     SECURITY_GROUP: security_group_items,
+    NETWORK_ACL: network_acl_items,
     FIREWALL_POLICY: firewall_policy_items,
     RULE_GROUP: rule_group_items,
     FIREWALL: firewall_items,
@@ -307,8 +229,10 @@ def live_items(
         raise LiveScanError(" ".join(explain(error, region_name, profile).split())) from error  # one line
 
 
-def explain(error: Exception, region: str | None, profile: str | None) -> str:
-    """One line for a credentials, region, permission or API failure."""
+def explain(error: Exception, region: str | None, profile: str | None, needs: str = LIVE_POLICY,
+            actions: dict[str, str] = ACTIONS) -> str:
+    """One line for a credentials, region, permission or API failure; ``needs`` says which permissions the
+    reader's README section lists, ``actions`` names the IAM action of each operation it calls."""
     where = f" in {region}" if region else ""
     if isinstance(error, botocore.exceptions.ProfileNotFound):
         return f"AWS profile '{profile}' not found: check ~/.aws/config (or AWS_CONFIG_FILE) or drop --profile"
@@ -333,7 +257,7 @@ def explain(error: Exception, region: str | None, profile: str | None) -> str:
     if isinstance(error, botocore.exceptions.ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", "")
-        action = ACTIONS.get(error.operation_name, error.operation_name)
+        action = actions.get(error.operation_name, error.operation_name)
         if code in _EXPIRED:
             return (
                 f"AWS credentials have expired ({code} calling {action}): renew them (e.g. 'aws sso login') and retry"
@@ -344,8 +268,7 @@ def explain(error: Exception, region: str | None, profile: str | None) -> str:
             )
         if "AccessDenied" in code or code in ("UnauthorizedOperation", "UnauthorizedAccess"):
             return (
-                f"access denied: {action}{where} ({code}); the live scan needs the read-only IAM policy in the "
-                "README section 'Scanning a live account'"
+                f"access denied: {action}{where} ({code}); {needs}"
             )
         return f"AWS error{where}: {action} failed: {code}: {message}"
     if isinstance(error, botocore.exceptions.ConnectionError):

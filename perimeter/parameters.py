@@ -64,3 +64,12 @@ def port_list_value(raw: Mapping[str, object], name: str) -> tuple[PortRange, ..
         return parse_port_list(text)
     except ValueError as error:
         raise ParameterError(f"parameter {name}: '{text}' is invalid: {error}") from None
+
+
+def restricted_port_lists(values: Mapping[str, object], tcp_name: str, udp_name: str) -> dict:
+    """``{"tcp": ..., "udp": ...}`` from two parsed port-list parameters, refusing both empty: a rule restricting no
+    port would check nothing and report everything compliant."""
+    if not values[tcp_name] and not values[udp_name]:
+        raise ParameterError(f"parameters {tcp_name} and {udp_name}: both are empty; the rule would check nothing "
+                             "(give at least one port)")
+    return {"tcp": values[tcp_name], "udp": values[udp_name]}

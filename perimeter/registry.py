@@ -4,26 +4,51 @@ A rule's declaration (perimeter.declarations) is the single source of its id, re
 parameters and permissions; its ``rule.py`` holds only its pure semantics (``parse_parameters`` and ``evaluate``).
 ``metadata`` is the declaration in RDK's ``parameters.json`` shape (plus a ``Perimeter`` section), which
 ``make generate`` writes into each folder for RDK users and the templates read.
+
+What every rule shares is added here, once (perimeter.exemptions): the pack-wide parameter ``maxExemptionDays``,
+exemptions applied to every verdict in ``RuleSpec.evaluate``, and the daily periodic pass that lets exemptions
+expire (its trigger and its IAM actions), so that every rule is hybrid without any declaration repeating it.
 """
 from __future__ import annotations
 
 import importlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from perimeter.declaration_schema import DeclarationError, validate
+from perimeter.declarations import declared_values
+from perimeter.exemptions import (
+    ACTIVE, EXPIRED, MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS, Exemption, evaluation_date, read_exemption, tag_key,
+    tags_of,
+)
 from perimeter.items import ItemError, configuration_of, describe, not_applicable_reason
 from perimeter.parameters import ParameterError, check_known
+from perimeter.periodic import EXEMPTION_PASS_ACTIONS, EXEMPTION_PASS_FREQUENCY, PeriodicListing, exemption_pass
 from perimeter.sources import RULES_PACKAGE
-from perimeter.verdicts import NOT_APPLICABLE, Verdict, fit
+from perimeter.verdicts import COMPLIANT, MAX_ANNOTATION, NON_COMPLIANT, NOT_APPLICABLE, Verdict, fit
 
 LEFT_SCOPE_REASON = "Resource left the scope of this rule"
 CHANGE_TRIGGERS = ("ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification")
 PERIODIC_TRIGGER = "ScheduledNotification"
+
+
+@dataclass(frozen=True)
+class RuleParameters:
+    """A rule's parsed parameters: its own (what its ``parse_parameters`` returns, handed to its ``evaluate`` and
+    ``periodic_listing``) and the pack-wide ones the registry reads itself."""
+
+    own: Any
+    max_exemption_days: int
+
+
+class Assessment(NamedTuple):
+    verdict: Verdict
+    exemption: Exemption | None  # the item's exemption tag for this rule, read at the evaluation date
 
 
 @dataclass(frozen=True)
@@ -41,8 +66,10 @@ class RuleSpec:
         return self.declaration["trigger"]["change"]
 
     @property
-    def periodic_frequency(self) -> str | None:
-        return self.declaration["trigger"]["periodic"]
+    def periodic_frequency(self) -> str:
+        """How often Config sends the rule a ScheduledNotification: the declared frequency, else daily for the
+        exemption pass (every rule is hybrid)."""
+        return self.declaration["trigger"]["periodic"] or EXEMPTION_PASS_FREQUENCY
 
     @property
     def remediation_resource_parameter(self) -> str | None:
@@ -54,12 +81,16 @@ class RuleSpec:
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(self.parameter_defaults)
 
-    def parse_parameters(self, raw: dict) -> Any:
+    def parse_parameters(self, raw: dict) -> RuleParameters:
         """Validate Config's parameter strings: unknown names, then each value. ParameterError."""
         if not isinstance(raw, dict):
             raise ParameterError("rule parameters must be a JSON object of name -> string")
         check_known(raw, self.parameter_names)
-        return self.module.parse_parameters(raw)
+        pack_wide = declared_values({"parameters": PACK_WIDE_PARAMETERS},
+                                    {name: value for name, value in raw.items() if name in PACK_WIDE_PARAMETERS})
+        own = self.module.parse_parameters({name: value for name, value in raw.items()
+                                            if name not in PACK_WIDE_PARAMETERS})
+        return RuleParameters(own, pack_wide[MAX_EXEMPTION_DAYS])
 
     def complete(self, item: dict, client_factory: Any) -> dict:
         """The item with what recording omitted fetched from the API, where the rule needs it.
@@ -72,32 +103,83 @@ class RuleSpec:
             return item
         return complete_item(item, client_factory)
 
-    def periodic_listing(self, client_factory: Any, parameters: Any):
-        """The rule's own listing for a ScheduledNotification (perimeter.periodic), or None for a rule that
-        declares no periodic trigger. Only the Lambda calls this."""
-        listing = getattr(self.module, "periodic_listing", None)
-        if self.periodic_frequency is None or listing is None:
-            return None
-        return listing(client_factory, parameters)
+    def periodic_listing(self, client_factory: Any, parameters: RuleParameters, as_of: date) -> PeriodicListing:
+        """What a ScheduledNotification evaluates (perimeter.periodic). Only the Lambda calls this.
 
-    def evaluate(self, item: dict, parameters: Any, *, left_scope: bool = False) -> Verdict:
-        """The verdict for one notification-shaped item, NOT_APPLICABLE included.
+        The rule's own listing where it declares a periodic trigger; a complete one holds every resource, exempt
+        ones included. Otherwise (or added to a partial listing) the exemption pass: the resources whose exemption
+        from this rule changed state since the last pass, a partial listing that flips nothing else.
+        """
+        own = None
+        if self.declaration["trigger"]["periodic"]:
+            own = self.module.periodic_listing(client_factory, parameters.own)
+            if own.complete:
+                return own
+        expiring = exemption_pass(client_factory, self.rule_id, self.resource_types, as_of,
+                                  parameters.max_exemption_days)
+        if own is None:
+            return expiring
+        listed = {(item["resourceType"], item["resourceId"]) for item in own.items}
+        extra = [item for item in expiring.items if (item["resourceType"], item["resourceId"]) not in listed]
+        return PeriodicListing(list(own.items) + extra, complete=False)
+
+    def evaluate(self, item: dict, parameters: RuleParameters, *, left_scope: bool = False,
+                 as_of: date | None = None) -> Verdict:
+        """The verdict for one notification-shaped item, NOT_APPLICABLE included, exemptions applied.
 
         ``left_scope`` is the event's ``eventLeftScope``: the resource no longer matches the rule's scope.
+        ``as_of`` is the date exemptions are judged at (default: today in UTC, as the Lambda judges them).
         """
+        return self.assess(item, parameters, left_scope=left_scope, as_of=as_of).verdict
+
+    def assess(self, item: dict, parameters: RuleParameters, *, left_scope: bool = False,
+               as_of: date | None = None) -> Assessment:
+        """The verdict and the exemption it honoured (or reported), for the scans' output."""
         reason = not_applicable_reason(item, self.resource_types)
         if not reason and left_scope:
             reason = LEFT_SCOPE_REASON
         if reason:  # the reason may quote a resource type of any length
-            return Verdict(NOT_APPLICABLE, fit(reason))
+            return Assessment(Verdict(NOT_APPLICABLE, fit(reason)), None)
         configuration_of(item)  # an evaluated item without configuration is malformed, not compliant
+        if not isinstance(parameters, RuleParameters):
+            raise TypeError(f"{self.rule_id}: evaluate takes the RuleParameters of RuleSpec.parse_parameters, "
+                            f"not {type(parameters).__name__}")
         try:
-            verdict = self.module.evaluate(item, parameters)
+            verdict = self.module.evaluate(item, parameters.own)
         except ItemError:
             raise
         except ValueError as error:  # model errors (SecurityGroupError, ...) name the field, not the item
             raise ItemError(f"{describe(item)}: {error}") from None
-        return Verdict(verdict.compliance, fit(verdict.annotation))
+        verdict = Verdict(verdict.compliance, fit(verdict.annotation))
+        value = tags_of(item).get(tag_key(self.rule_id))
+        exemption = None if value is None else read_exemption(value, as_of or evaluation_date(),
+                                                               parameters.max_exemption_days)
+        return Assessment(apply_exemption(verdict, exemption), exemption)
+
+
+def apply_exemption(verdict: Verdict, exemption: Exemption | None) -> Verdict:
+    """The verdict with the rule's exemption applied (perimeter.exemptions), the annotation fitted to Config's limit.
+
+    Active: NON_COMPLIANT becomes COMPLIANT saying what the rule would have said; on a COMPLIANT resource the note
+    says the exemption is not needed. Expired or invalid: the rule's verdict, with a note after its annotation.
+    """
+    if exemption is None or verdict.compliance == NOT_APPLICABLE:
+        return verdict
+    if exemption.state == ACTIVE:
+        until = f"Exempt until {exemption.expires.isoformat()} ({exemption.reason})"
+        if verdict.compliance == NON_COMPLIANT:
+            return Verdict(COMPLIANT, fit(f"{until}: would be NON_COMPLIANT: {verdict.annotation}"))
+        return Verdict(COMPLIANT, _with_note(verdict.annotation, f"{until[0].lower()}{until[1:]}, not needed"))
+    if exemption.state == EXPIRED:
+        return Verdict(verdict.compliance, _with_note(verdict.annotation,
+                                                      f"exemption expired {exemption.expires.isoformat()}"))
+    return Verdict(verdict.compliance, _with_note(verdict.annotation, f"exemption tag ignored: {exemption.problem}"))
+
+
+def _with_note(annotation: str, note: str) -> str:
+    """``annotation; note``, cutting the annotation (not the note) to fit."""
+    note = fit(note, MAX_ANNOTATION // 2)
+    return f"{fit(annotation, MAX_ANNOTATION - len(note) - 2)}; {note}"
 
 
 _PSEUDO_PARAMETERS = {"{partition}": "${AWS::Partition}", "{region}": "${AWS::Region}", "{account}": "${AWS::AccountId}"}
@@ -108,6 +190,23 @@ def _cloudformation_arn(arn: str) -> str:
     for placeholder, pseudo in _PSEUDO_PARAMETERS.items():
         arn = arn.replace(placeholder, pseudo)
     return arn
+
+
+def pack_declaration(declaration: dict) -> dict:
+    """The declaration with what the pack adds to every rule: the pack-wide parameters, the exemption pass's
+    permissions, and a daily periodic trigger where the rule declares none."""
+    declared = set(declaration["parameters"]) & set(PACK_WIDE_PARAMETERS)
+    if declared:
+        raise DeclarationError(f"rules/{declaration['id'].replace('-', '_')}/declaration.py: parameters."
+                               f"{sorted(declared)[0]}: every rule has it already (perimeter.exemptions)")
+    trigger = declaration["trigger"]
+    return {
+        **declaration,
+        "parameters": {**declaration["parameters"], **PACK_WIDE_PARAMETERS},
+        "trigger": {**trigger, "periodic": trigger["periodic"] or EXEMPTION_PASS_FREQUENCY},
+        "lambdaPermissions": [*declaration["lambdaPermissions"],
+                              {"actions": list(EXEMPTION_PASS_ACTIONS), "resources": ["*"]}],
+    }
 
 
 def rdk_metadata(declaration: dict) -> dict:
@@ -164,11 +263,12 @@ def load_rule(module_name: str) -> RuleSpec:
     if declaration["trigger"]["periodic"] and not callable(getattr(module, "periodic_listing", None)):
         raise DeclarationError(f"{where}: trigger.periodic: rules/{folder.name}/rule.py defines no "
                                f"periodic_listing(client_factory, parameters) for the periodic pass")
+    effective = pack_declaration(declaration)
     return RuleSpec(
         rule_id=declaration["id"],
         resource_types=tuple(declaration["resourceTypes"]),
-        parameter_defaults={name: p["default"] for name, p in declaration["parameters"].items()},
-        metadata=rdk_metadata(declaration),
+        parameter_defaults={name: p["default"] for name, p in effective["parameters"].items()},
+        metadata=rdk_metadata(effective),
         module=module,
         folder=folder,
         declaration=declaration,

@@ -10,6 +10,8 @@ standard library, boto3, botocore and pure core modules:
   with a message naming the parameter;
 - ``rule_parameters``: the rule's own parameters from the runbook parameters named after them, parsed by the rule.
 - ``outcome``: the payload of a script that reports its own failure, so that its outputs exist on failure too.
+- ``exemption_refusal`` / ``ec2_tags``: a runbook reads the resource's tags first and changes nothing on a resource
+  that is exempt from its rule (perimeter.exemptions), ending successfully with outputs that say until when.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from perimeter.exemptions import (
+    ACTIVE, MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS, evaluation_date, read_exemption, tag_key, tags_of,
+)
 from perimeter.parameters import ParameterError
 
 RETRY_CONFIG = Config(retries={"mode": "standard"})
@@ -106,3 +111,26 @@ def _describe(error: BaseException) -> str:
     if error.__context__ is not None and not error.__suppress_context__:
         text += f" (raised while handling: {_describe(error.__context__)})"
     return text
+
+
+# --- exemptions: runbooks refuse to change an exempt resource (perimeter.exemptions) ---------------------------
+def exemption_refusal(rule_id: str, tags) -> dict | None:
+    """The runbook's outputs when the resource is exempt from ``rule_id`` today (UTC), else None.
+
+    ``tags`` are the resource's tags as its service returns them (``[{"Key", "Value"}]``). A runbook does not know
+    the rule's maxExemptionDays: it honours every well-formed, unexpired exemption that any maxExemptionDays could
+    allow (up to the parameter's maximum), so automation never overrides an exemption someone wrote; the rule still
+    reports one that runs longer than its maxExemptionDays allows (NON_COMPLIANT, "exemption tag ignored").
+    """
+    value = tags_of({"resourceId": rule_id, "tags": tags}).get(tag_key(rule_id))
+    longest = PACK_WIDE_PARAMETERS[MAX_EXEMPTION_DAYS]["maximum"]
+    exemption = value and read_exemption(value, evaluation_date(), longest)
+    if not exemption or exemption.state != ACTIVE:
+        return None
+    until = exemption.expires.isoformat()
+    return {"ExemptUntil": until, "Message": f"Exempt from {rule_id} until {until} ({exemption.reason}): nothing changed"}
+
+
+def ec2_tags(ec2, resource_id: str) -> list[dict]:
+    """The tags of an EC2 resource (security group, network ACL, ...): at most 50, one DescribeTags page."""
+    return ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource_id]}])["Tags"]

@@ -18,7 +18,9 @@
   regional endpoint and says what the role needs.
 - Scheduled notifications: a periodic rule lists its resources itself (perimeter.periodic); each is reported
   under its own type and id, and only a complete listing retires resources the rule reported before. rdklib's
-  delete_old_evaluations_on_scheduled_notification (flip every unreturned resource) stays off.
+  delete_old_evaluations_on_scheduled_notification (flip every unreturned resource) stays off. Every rule gets
+  the daily exemption pass (a partial listing: it flips nothing).
+- Exemptions are judged at today's date in UTC (perimeter.exemptions.evaluation_date), once per invocation.
 The last three replace rdklib module names; the tests check those names still exist (rdklib < 0.4).
 """
 from __future__ import annotations
@@ -38,10 +40,11 @@ import rdklib.util.evaluations  # noqa: E402
 from rdklib import ConfigRule, Evaluation, Evaluator, InvalidParametersError  # noqa: E402
 
 from perimeter.events import EventError, normalise_event  # noqa: E402
+from perimeter.exemptions import evaluation_date  # noqa: E402
 from perimeter.items import ItemError, normalise_item  # noqa: E402
 from perimeter.oversized import HistoryMismatchError, fetch_item  # noqa: E402
 from perimeter.parameters import ParameterError  # noqa: E402
-from perimeter.periodic import GONE_ANNOTATION  # noqa: E402
+from perimeter.periodic import GONE_ANNOTATION, ExemptionPassError  # noqa: E402
 from perimeter.verdicts import NOT_APPLICABLE  # noqa: E402
 from perimeter.registry import RuleSpec  # noqa: E402
 
@@ -88,7 +91,8 @@ class PackRule(ConfigRule):
                 configuration_item = self.spec.complete(configuration_item, client_factory)
             except botocore.exceptions.ClientError as error:  # rdklib would keep only its code and message
                 raise RuleInvocationError(client_error_message(error)) from error
-        verdict = self.spec.evaluate(configuration_item, valid_rule_parameters, left_scope=left_scope)
+        verdict = self.spec.evaluate(configuration_item, valid_rule_parameters, left_scope=left_scope,
+                                     as_of=evaluation_date())
         log_json(
             rule=self.spec.rule_id,
             configRuleName=event.get("configRuleName"),
@@ -102,21 +106,20 @@ class PackRule(ConfigRule):
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         """A ScheduledNotification: the resources the rule lists itself, each judged by its pure evaluation.
 
-        A rule without a periodic trigger (a change-triggered rule deployed with a MaximumExecutionFrequency)
-        evaluates nothing and flips nothing. With a complete listing, resources this rule reported earlier that
-        are no longer listed are reported NOT_APPLICABLE once (perimeter.periodic); nothing else is touched.
+        A change-triggered rule lists only the resources whose exemption changed state (the exemption pass) and
+        flips nothing else. With a complete listing, resources this rule reported earlier that are no longer listed
+        are reported NOT_APPLICABLE once (perimeter.periodic); nothing else is touched.
         """
+        as_of = evaluation_date()
         try:
-            listing = self.spec.periodic_listing(client_factory, valid_rule_parameters)
+            listing = self.spec.periodic_listing(client_factory, valid_rule_parameters, as_of)
         except botocore.exceptions.ClientError as error:
             raise RuleInvocationError(client_error_message(error)) from error
-        if listing is None:
-            log_json(rule=self.spec.rule_id, configRuleName=event.get("configRuleName"),
-                     ignored="ScheduledNotification: this rule evaluates configuration changes only")
-            return []
+        except ExemptionPassError as error:
+            raise RuleInvocationError(str(error)) from error
         evaluations, seen = [], set()
         for item in listing.items:
-            verdict = self.spec.evaluate(item, valid_rule_parameters)
+            verdict = self.spec.evaluate(item, valid_rule_parameters, as_of=as_of)
             key = (item["resourceType"], item["resourceId"])
             if key in seen:
                 raise RuleInvocationError(f"the periodic listing holds {key[0]} {key[1]} twice")

@@ -1,11 +1,17 @@
-"""Offline scan: evaluate configuration items from a file with exactly the code the Lambdas run."""
+"""Offline scan: evaluate configuration items with exactly the code the Lambdas run.
+
+Where items come from is ``perimeter.inputs``; what a document may look like is ``perimeter.inputs.documents``.
+"""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
+from perimeter.exemptions import Exemption, evaluation_date
+from perimeter.inputs.documents import document_items
 from perimeter.items import ItemError, describe, normalise_item, not_applicable_reason
-from perimeter.jsoninput import MAX_DEPTH, JSONInputError, JSONReader, nesting_exceeds, open_json_text
+from perimeter.jsoninput import MAX_DEPTH, JSONInputError, nesting_exceeds, open_json_text
 from perimeter.registry import RuleSpec
 
 
@@ -14,23 +20,31 @@ class ScanInputError(ValueError):
 
 
 class Finding(NamedTuple):
+    """One row of a scan: what was judged (where it lives, what it is), by which rule, and the verdict."""
+
     rule: str
+    severity: str  # the rule's declared severity: Informational, Low, Medium, High, Critical
+    accountId: str | None
+    awsRegion: str | None
     resourceType: str
     resourceId: str
+    resourceName: str | None
+    arn: str | None
     complianceType: str
     annotation: str
+    exemption: dict | None = None  # {"expires", "reason", "state"} when the item carries the rule's exemption tag
 
 
-def read_items(path: Path) -> Iterator[Any]:
-    """Items from a Config snapshot (``{"configurationItems": [...]}``), a JSON array, or one item.
+def read_items(path: Path, warn: Callable[[str], None] = lambda message: None) -> Iterator[Any]:
+    """The raw items of one file, whatever shape perimeter.inputs.documents recognises in it.
 
-    Snapshots and arrays are streamed item by item, so memory does not grow with the file; gzip is read
+    Arrays of items are streamed item by item, so memory does not grow with the file; gzip is read
     whatever the file is called. Every failure is a ScanInputError naming the file. Values beside the items
     are refused when nested deeper than MAX_DEPTH; items are checked by ``scan`` once normalised.
     """
     try:
         with open_json_text(path) as reader:
-            yield from _items(reader)
+            yield from document_items(reader, lambda message: warn(f"{path}: {message}"))
     except JSONInputError as error:
         raise ScanInputError(f"{path}: {error}") from None
     except FileNotFoundError:
@@ -78,17 +92,19 @@ def related_resource_types(spec: RuleSpec) -> tuple[str, ...]:
 
 
 def scan(
-    raw_items: Iterable[Any], rules: Iterable[RuleSpec], raw_parameters: dict[str, dict]
+    raw_items: Iterable[Any], rules: Iterable[RuleSpec], raw_parameters: dict[str, dict], as_of: date | None = None
 ) -> Iterator[Finding]:
     """One finding per (rule, item of a resource type the rule evaluates), in input order.
 
     Parameters are validated before any item is read, so a bad parameter fails fast. An item nested deeper
-    than MAX_DEPTH levels (counting the item itself, its configuration parsed) is malformed. A rule that reads
-    related items (``related_resource_types``) may find them anywhere in the input, before or after the items it
-    judges: its items and the related ones are kept (only those) and judged once the input is read, so their
-    findings come last.
+    than MAX_DEPTH levels (counting the item itself, its configuration parsed) is malformed. Exemptions are judged
+    at ``as_of`` (default today in UTC, as the Lambda judges them). A rule that reads related items
+    (``related_resource_types``) may find them anywhere in the input, before or after the items it judges: its
+    items and the related ones are kept (only those) and judged once the input is read, so their findings come
+    last.
     """
     rules = tuple(rules)
+    as_of = as_of or evaluation_date()
     parsed = {spec.rule_id: spec.parse_parameters(raw_parameters.get(spec.rule_id, {})) for spec in rules}
     related_types = {spec.rule_id: related_resource_types(spec) for spec in rules}
     kept_types = {kind for kinds in related_types.values() for kind in kinds}
@@ -97,6 +113,8 @@ def scan(
     for index, raw in enumerate(raw_items):
         try:
             item = _normalised_within_depth(raw)
+            for field in _LOCATION_FIELDS:  # a malformed location field is an error naming the item's number
+                _text(item, field)
         except ItemError as error:
             raise ItemError(f"item #{index + 1}: {error}") from None
         if item["resourceType"] in kept_types:
@@ -107,17 +125,45 @@ def scan(
             if related_types[spec.rule_id]:
                 deferred.append((spec, item))
                 continue
-            yield _finding(spec, item, parsed[spec.rule_id])
+            yield _finding(spec, item, parsed[spec.rule_id], as_of)
     for spec, item in deferred:
         others = [other for kind in related_types[spec.rule_id] for other in related.get(kind, [])]
         if not_applicable_reason(item, spec.resource_types) is None:
             item = spec.module.relate(item, others)
-        yield _finding(spec, item, parsed[spec.rule_id])
+        yield _finding(spec, item, parsed[spec.rule_id], as_of)
 
 
-def _finding(spec: RuleSpec, item: dict, parameters: Any) -> Finding:
-    verdict = spec.evaluate(item, parameters)
-    return Finding(spec.rule_id, item["resourceType"], item["resourceId"], verdict.compliance, verdict.annotation)
+def _finding(spec: RuleSpec, item: dict, parameters: Any, as_of) -> Finding:
+    account, region, name, arn = (_text(item, field) for field in _LOCATION_FIELDS)
+    verdict, exemption = spec.assess(item, parameters, as_of=as_of)
+    return Finding(spec.rule_id, spec.declaration["severity"], account, region, item["resourceType"],
+                   item["resourceId"], name, arn, verdict.compliance, verdict.annotation,
+                   _exemption_object(exemption) if exemption else None)
+
+
+def _exemption_object(exemption: Exemption) -> dict:
+    """The JSON output's ``exemption``: expires, reason and state, and for an invalid tag the problem."""
+    record = {"expires": exemption.expires.isoformat() if exemption.expires else None, "reason": exemption.reason,
+              "state": exemption.state}
+    if exemption.problem:
+        record["problem"] = exemption.problem
+    return record
+
+
+_LOCATION_FIELDS = ("awsAccountId", "awsRegion", "resourceName", "ARN")  # notification-shape names
+
+
+def _text(item: dict, field: str) -> str | None:
+    """A field the row carries as text: absent, null or empty is None; a whole number (an account id some
+    tool wrote unquoted) is its digits; anything else makes the item malformed."""
+    value = item.get(field)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ItemError(f"{describe(item)}: {field} must be text, not {type(value).__name__}")
 
 
 def _normalised_within_depth(raw: Any) -> dict:

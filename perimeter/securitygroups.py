@@ -243,6 +243,20 @@ def permission_from_rule(rule: dict) -> Permission:
 SOURCE_SCOPES = ("any", "public", "world")
 
 
+# The trustedSources parameter, declared once for every rule that judges security-group sources (each rule's
+# declaration.py uses this dict) and parsed by perimeter.cidrs.parse_trusted_sources.
+TRUSTED_SOURCES_PARAMETER = {
+    "type": "list",
+    "default": "",
+    "description": "CIDRs, pl- and sg- ids never judged nor revoked; a CIDR inside a listed one is trusted.",
+}
+
+
+def judged(source: Source, scope: str, trusted) -> bool:
+    """Does this source count: in the scope, and not trusted (``trusted``: a perimeter.cidrs.TrustedSources)?"""
+    return in_scope(source, scope) and not trusted.covers(source.value)
+
+
 def in_scope(source: Source, scope: str) -> bool:
     """Does this source count under the scope? ``public`` and ``world`` only ever count CIDRs."""
     if scope == "any":
@@ -254,3 +268,14 @@ def in_scope(source: Source, scope: str) -> bool:
 
 def ingress_from_rules(rules: Iterable[dict]) -> tuple[Permission, ...]:
     return tuple(permission_from_rule(rule) for rule in rules if not rule.get("IsEgress"))
+
+
+# --- shared by the security-group rules ---------------------------------------------------------------------------
+
+# How annotations name each sourceScope: "No restricted port open to the world".
+SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
+
+
+def is_self_reference(permission: Permission, group_id: str) -> bool:
+    """The source is the group itself (the default group's "all traffic from itself")."""
+    return permission.source.kind == SECURITY_GROUP and permission.source.value == group_id

@@ -51,3 +51,41 @@ def api_shape(item: dict) -> dict:
     api["supplementaryConfiguration"] = {k: json.dumps(v) for k, v in api.get("supplementaryConfiguration", {}).items()}
     api["configurationStateId"] = str(api["configurationStateId"])
     return api
+
+
+def sg_permission(protocol, from_port=None, to_port=None, *, ipv4=(), ipv6=(), prefix_lists=(), groups=()):
+    """One recorded ``ipPermissions`` entry; the legacy ``ipRanges`` strings repeat ``ipv4``, as Config records."""
+    entry = {"ipProtocol": protocol, "ipv4Ranges": [{"cidrIp": cidr} for cidr in ipv4], "ipRanges": list(ipv4),
+             "ipv6Ranges": [{"cidrIpv6": cidr} for cidr in ipv6],
+             "prefixListIds": [{"prefixListId": pl} for pl in prefix_lists],
+             "userIdGroupPairs": [{"groupId": group, "userId": ACCOUNT_ID} for group in groups]}
+    if from_port is not None:
+        entry["fromPort"] = from_port
+    if to_port is not None:
+        entry["toPort"] = to_port
+    return entry
+
+
+def security_group_item(*ingress, egress=(), name="web", group_id="sg-0123456789abcdef0", **item_options) -> dict:
+    return recorded_item("AWS::EC2::SecurityGroup", group_id, {
+        "description": name, "groupName": name, "groupId": group_id, "ownerId": ACCOUNT_ID,
+        "vpcId": "vpc-0a1b2c3d4e5f60718", "ipPermissions": list(ingress), "ipPermissionsEgress": list(egress),
+        "tags": []}, name=name, **item_options)
+
+
+def nacl_entry(number, protocol="6", action="allow", cidr="0.0.0.0/0", ports=None, *, egress=False) -> dict:
+    """One recorded ``entries`` element of a network ACL (numbers as DescribeNetworkAcls gives them)."""
+    entry = {"ruleNumber": number, "protocol": protocol, "ruleAction": action, "egress": egress}
+    entry["ipv6CidrBlock" if ":" in cidr else "cidrBlock"] = cidr
+    if ports is not None:
+        entry["portRange"] = {"from": ports[0], "to": ports[1]}
+    return entry
+
+
+def network_acl_item(*entries, subnets=("subnet-0a1b2c3d4e5f60001",), default=False, acl_id="acl-0123456789abcdef0",
+                     **item_options) -> dict:
+    return recorded_item("AWS::EC2::NetworkAcl", acl_id, {
+        "networkAclId": acl_id, "vpcId": "vpc-0a1b2c3d4e5f60718", "ownerId": ACCOUNT_ID, "isDefault": default,
+        "entries": list(entries), "tags": [],
+        "associations": [{"networkAclAssociationId": f"aclassoc-{index:017x}", "networkAclId": acl_id,
+                          "subnetId": subnet} for index, subnet in enumerate(subnets)]}, **item_options)

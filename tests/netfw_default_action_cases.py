@@ -49,7 +49,7 @@ def test_s1_drop_or_forward_is_compliant(action):
 
 
 def test_s1_the_default_parameter_allows_drop_and_forward():
-    assert SPEC.parameter_defaults == {SETTING: "aws:drop,aws:forward_to_sfe"}
+    assert SPEC.parameter_defaults == {SETTING: "aws:drop,aws:forward_to_sfe", "maxExemptionDays": "365"}
     assert SPEC.resource_types == (POLICY_TYPE,)
 
 

@@ -33,7 +33,7 @@ HANDLERS = {spec.rule_id: lambda_handler_for(spec) for spec in RULES}
 # rule gets those of its first resource type, so a new rule of a known type needs no entry here.
 ITEMS_BY_TYPE = {
     "AWS::EC2::SecurityGroup": ["sg-open-range.notification", "sg-mixed-sources.notification",
-                                "sg-legacy-ipranges.notification", "sg-open-range.api"],
+                                "sg-legacy-ipranges.notification", "sg-open-range.api", "sg-default.notification"],
     "AWS::NetworkFirewall::FirewallPolicy": ["netfw-policy-both.notification", "netfw-policy-stateless-only.pascal",
                                              "netfw-policy-strict-empty.notification"],
     "AWS::NetworkFirewall::RuleGroup": ["netfw-group-stateless-rules.notification", "netfw-group-suricata.notification",
@@ -41,6 +41,7 @@ ITEMS_BY_TYPE = {
                                         "netfw-group-stateful-5tuple.notification",
                                         "netfw-group-no-rules-source.notification"],
     "AWS::NetworkFirewall::Firewall": ["netfw-firewall.notification", "netfw-firewall.pascal"],
+    "AWS::EC2::NetworkAcl": ["nacl-ssh-open.notification", "nacl-ssh-shadowed.notification"],
 }
 ITEMS = {spec.rule_id: ITEMS_BY_TYPE[spec.resource_types[0]] for spec in RULES}
 CLEAR_ERRORS = (EventError, ItemError, ParameterError)
@@ -495,7 +496,7 @@ def test_rule_group_with_no_type_anywhere_is_a_clear_error():
     item = item_of(GROUP)
     change(item)
     with pytest.raises(ItemError, match="rule group type is in neither ruleGroupResponse.type, type, nor the ARN"):
-        spec.evaluate(normalise_item(item), None)
+        spec.evaluate(normalise_item(item), spec.parse_parameters({}))
 
 
 @pytest.mark.parametrize("change, compliance, annotation", [

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bench.generate import FIREWALL_POLICY, RULE_GROUP, SECURITY_GROUP, Generator, write_snapshot
+from bench.generate import FIREWALL_POLICY, NETWORK_ACL, RULE_GROUP, SECURITY_GROUP, Generator, write_snapshot
 from perimeter.registry import all_rules
 from perimeter.scan import read_items, scan
 
@@ -28,7 +28,7 @@ def test_generated_snapshot_is_deterministic_valid_and_mixed(tmp_path):
     assert gzip.decompress(first.read_bytes()) == gzip.decompress(second.read_bytes())
 
     items = list(read_items(first))
-    assert {item["resourceType"] for item in items} == {SECURITY_GROUP, FIREWALL_POLICY, RULE_GROUP}
+    assert {item["resourceType"] for item in items} == {SECURITY_GROUP, FIREWALL_POLICY, RULE_GROUP, NETWORK_ACL}
     findings = list(scan(items, all_rules(), {}))  # every item reads without error
     assert len(findings) == sum(item["resourceType"] in spec.resource_types for item in items for spec in all_rules())
     assert {f.complianceType for f in findings} >= {"COMPLIANT", "NON_COMPLIANT"}
@@ -74,4 +74,5 @@ def test_generator_makes_items_of_every_declared_resource_type_that_every_rule_j
             items = [generator.recorded_item(resource_type, index) for index in range(20)]
             findings = list(scan(items, [spec], {}))
             assert {item["resourceType"] for item in items} == {resource_type}
-            assert len(findings) == 20 and {f.complianceType for f in findings} <= {"COMPLIANT", "NON_COMPLIANT"}, spec.rule_id
+            verdicts = {f.complianceType for f in findings}
+            assert len(findings) == 20 and verdicts <= {"COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"}, spec.rule_id

@@ -326,7 +326,7 @@ def test_head_of_a_large_table_exits_with_the_findings_status(tmp_path):
     )
 
     assert (pipeline.returncode, pipeline.stderr) == (1, "")
-    assert pipeline.stdout.split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable"]
+    assert pipeline.stdout.split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable", "Exempt"]
 
 
 # --- 17: terminal escapes ---------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def test_pack_writes_rule_runbook_and_pack_wide_values_in(capsys, tmp_path):
         SG: {"authorizedTcpPorts": "443", "maxPorts": "2", "ReplacementTcpPorts": "80,443", "DryRun": "false"},
         "RemediationErrorPercentage": "5",
         "RemediationAutomatic": "true",
+        "MaxExemptionDays": "90",  # every rule's maxExemptionDays, given once (perimeter.exemptions)
     })
 
     status, out, err = run(capsys, "--parameters", path)
@@ -55,7 +56,8 @@ def test_pack_writes_rule_runbook_and_pack_wide_values_in(capsys, tmp_path):
 
     assert (status, err) == (0, "")
     assert pack["Resources"][SG_LOGICAL]["Properties"]["InputParameters"] == {
-        "maxPorts": "2", "authorizedTcpPorts": "443", "sourceScope": "any"}
+        "maxPorts": "2", "authorizedTcpPorts": "443", "sourceScope": "any", "maxExemptionDays": "90",
+        "includeSelfReferences": "false"}
     remediation = pack["Resources"][f"{SG_LOGICAL}Remediation"]["Properties"]
     # The runbook judges with the rule's own values, and gets its own parameters written in.
     assert remediation["Parameters"]["MaxPorts"] == {"StaticValue": {"Values": ["2"]}}

@@ -25,21 +25,27 @@ def run(capsys, *argv):
     return status, out, err
 
 
-def test_json_output_has_one_object_per_rule_and_item(capsys):
+def _row(resource_id, name, compliance, annotation):
+    return {"rule": RULE_ID, "severity": "Low", "accountId": "123456789012", "awsRegion": "us-east-1",
+            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": resource_id, "resourceName": name,
+            "arn": f"arn:aws:ec2:us-east-1:123456789012:security-group/{resource_id}",
+            "complianceType": compliance, "annotation": annotation}
+
+
+def test_json_output_has_one_object_per_rule_and_item_with_where_it_lives(capsys):
     status, out, err = run(capsys, "scan", SNAPSHOT, "--format", "json")
 
     assert status == 1 and err == ""
-    assert json.loads(out) == [
-        {"rule": RULE_ID, "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-0e1f2a3b4c5d6e7f8",
-         "complianceType": "NON_COMPLIANT", "annotation": "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0"},
-        {"rule": RULE_ID, "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-0c1d2e3f4a5b6c7d8",
-         "complianceType": "COMPLIANT", "annotation": "No inbound port range over 1 port(s) open to any source"},
-        {"rule": RULE_ID, "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-01234567",
-         "complianceType": "NON_COMPLIANT", "annotation": "Inbound port ranges open: tcp 22-3389 from 0.0.0.0/0"},
-        {"rule": RULE_ID, "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-0a9b8c7d6e5f4a3b2",
-         "complianceType": "NON_COMPLIANT",
-         "annotation": "Inbound port ranges open: all traffic from sg-0abc1234def567890; tcp 1000-2000 from 203.0.113.0/24; "
-                       "tcp 1000-2000 from 2600:1f18::/36; tcp 1000-2000 from pl-0123abcd; tcp 1000-2000 from sg-0abc1234def567890"},
+    findings = json.loads(out)
+    # Every rule judging security groups reports on each of the four; the seed rule's verdicts in order:
+    assert len(findings) == 4 * sum("AWS::EC2::SecurityGroup" in spec.resource_types for spec in all_rules())
+    assert [finding for finding in findings if finding["rule"] == RULE_ID] == [
+        _row("sg-0e1f2a3b4c5d6e7f8", "build-agents", "NON_COMPLIANT", "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0"),
+        _row("sg-0c1d2e3f4a5b6c7d8", "web", "COMPLIANT", "No inbound port range over 1 port(s) open to any source"),
+        _row("sg-01234567", "legacy-admin", "NON_COMPLIANT", "Inbound port ranges open: tcp 22-3389 from 0.0.0.0/0"),
+        _row("sg-0a9b8c7d6e5f4a3b2", "mixed-sources", "NON_COMPLIANT",
+             "Inbound port ranges open: all traffic from sg-0abc1234def567890; tcp 1000-2000 from 203.0.113.0/24; "
+             "tcp 1000-2000 from 2600:1f18::/36; tcp 1000-2000 from pl-0123abcd; tcp 1000-2000 from sg-0abc1234def567890"),
     ]
 
 
@@ -48,12 +54,16 @@ def test_table_output_counts_per_rule_then_lists_offenders(capsys):
 
     lines = out.splitlines()
     assert status == 1
-    assert lines[0].split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable"]
+    assert lines[0].split() == ["Rule", "Compliant", "Non-compliant", "Not", "applicable", "Exempt"]
     rule_ids = [spec.rule_id for spec in all_rules()]
     rows = {line.split()[0]: line.split()[1:] for line in lines[2:2 + len(rule_ids)]}
-    assert rows == {rule_id: (["1", "3", "0"] if rule_id == RULE_ID else ["0", "0", "0"]) for rule_id in rule_ids}
-    assert "Non-compliant resources (3):" in lines
-    assert f"  {RULE_ID}  AWS::EC2::SecurityGroup  sg-01234567" in lines
+    judged = {RULE_ID: ["1", "3", "0", "0"], "sg-default-closed": ["0", "0", "4", "0"],  # the snapshot's four groups
+              "sg-ingress-authorized-ports-only": ["2", "2", "0", "0"],
+              "sg-ingress-restricted-ports": ["2", "2", "0", "0"]}
+    assert rows == {rule_id: judged.get(rule_id, ["0", "0", "0", "0"]) for rule_id in rule_ids}
+    assert "Non-compliant resources (7):" in lines
+    offender = lines.index(f"  {RULE_ID}  AWS::EC2::SecurityGroup  sg-01234567")
+    assert lines[offender + 1] == "      in 123456789012 us-east-1 name legacy-admin"
     assert "      Inbound port ranges open: tcp 22-3389 from 0.0.0.0/0" in lines
 
 
@@ -72,7 +82,7 @@ def test_array_of_api_shaped_items_and_gzip(capsys, tmp_path, fixture_item):
     with gzip.open(path, "wt") as stream:
         json.dump([fixture_item("sg-open-range.api"), fixture_item("sg-deleted.notification")], stream)
 
-    status, out, _ = run(capsys, "scan", path, "--format", "json")
+    status, out, _ = run(capsys, "scan", path, "--format", "json", "--rule", RULE_ID)
 
     assert status == 1
     assert [(f["resourceId"], f["complianceType"]) for f in json.loads(out)] == [
@@ -107,7 +117,8 @@ def test_items_of_other_types_are_skipped(capsys, tmp_path):
     [
         (None, "no such file"),
         ("{not json", "invalid JSON: Expecting property name enclosed in double quotes at line 1 column 2"),
-        ('"a string"', "expected a Config snapshot, an array of items or one item"),
+        ('"a string"', "not a document the scan reads; it reads a Config snapshot"),
+        ('{"fileVersion": "1.0"}', "not a document the scan reads; it reads a Config snapshot"),
         ('{"configurationItems": {}}', "configurationItems must be a JSON array"),
         ('[42]', "item #1: a configuration item must be a JSON object, not int"),
         ('[{"resourceType": "AWS::EC2::SecurityGroup"}]', "item #1: configuration item without resourceId"),

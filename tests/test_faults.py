@@ -40,8 +40,10 @@ ITEMS_BY_TYPE = {
     "AWS::NetworkFirewall::FirewallPolicy": "netfw-policy-stateless-only.notification",
     "AWS::NetworkFirewall::RuleGroup": "netfw-group-suricata.notification",
     "AWS::NetworkFirewall::Firewall": "netfw-firewall.notification",
+    "AWS::EC2::NetworkAcl": "nacl-ssh-open.notification",
 }
 RULE_ITEMS = {spec.rule_id: ITEMS_BY_TYPE[spec.resource_types[0]] for spec in all_rules()}
+RULE_ITEMS["sg-default-closed"] = "sg-default.notification"  # it judges default groups only
 
 
 @pytest.fixture(scope="module")
@@ -501,29 +503,31 @@ def test_oversized_item_with_broken_configuration_text_is_a_clear_error(aws, fix
 # --- periodic: nothing flips to NOT_APPLICABLE ------------------------------------------------------------------
 
 
-CHANGE_ONLY_RULES = [spec for spec in all_rules() if not spec.periodic_frequency]
+# A rule whose declaration is change-triggered only: a ScheduledNotification runs nothing but the exemption pass.
+CHANGE_ONLY_RULES = [spec for spec in all_rules() if not spec.declaration["trigger"]["periodic"]]
 
 
 @pytest.mark.parametrize("spec", CHANGE_ONLY_RULES, ids=lambda spec: spec.rule_id)
-def test_scheduled_notification_evaluates_nothing_and_flips_nothing(aws, fixture_event, spec):
+def test_scheduled_notification_runs_only_the_exemption_pass_and_flips_nothing(aws, fixture_event, spec):
     event = fixture_event("change-open-range")
     event["invokingEvent"] = json.dumps({"awsAccountId": "123456789012", "notificationCreationTime": "2026-11-20T10:16:03.456Z",
                                          "messageType": "ScheduledNotification", "recordVersion": "1.0"})
 
     assert HANDLERS[spec.rule_id](event, None) == []
-    # rdklib's default would page GetComplianceDetailsByConfigRule and put NOT_APPLICABLE for the rest.
-    assert aws.calls == []
+    # rdklib's default would page GetComplianceDetailsByConfigRule and put NOT_APPLICABLE for the rest; the
+    # exemption pass asks only for the rule's exempt resources (moto's advanced query answers none).
+    assert aws.calls == [("config", "SelectResourceConfig")]
 
 
-def test_only_the_periodic_rules_list_resources_and_none_is_also_change_triggered():
-    """rdklib's flip-everything-unreturned stays off; the periodic rules (netfw-logging-enabled) retire only what
-    their own complete listing no longer holds (tests/test_lambda_periodic.py). No rule is hybrid yet: a hybrid
-    rule's listing would also have to leave the resources its change notifications judge alone."""
+def test_every_rule_is_scheduled_daily_at_least_and_never_flips_change_evaluated_resources():
+    """Every change-triggered rule gets the daily exemption pass (perimeter.exemptions), which never flips resources
+    (see PackRule); the declared periodic rules (netfw-logging-enabled) retire only what their own complete listing
+    no longer holds (tests/test_lambda_periodic.py)."""
     assert perimeter.rule.PackRule.delete_old_evaluations_on_scheduled_notification is False
-    periodic = [spec for spec in all_rules() if spec.metadata["Parameters"].get("SourcePeriodic")]
+    assert all(spec.metadata["Parameters"].get("SourcePeriodic") == "TwentyFour_Hours" for spec in all_rules())
+    periodic = [spec for spec in all_rules() if spec.declaration["trigger"]["periodic"]]
     assert [spec.rule_id for spec in periodic] == ["netfw-logging-enabled"]
     assert all(callable(getattr(spec.module, "periodic_listing", None)) for spec in periodic)
-    assert not any(spec.is_change_triggered for spec in periodic)
 
 
 # --- cross-account mode (ExecutionRoleName) ---------------------------------------------------------------------

@@ -106,9 +106,26 @@ permission = st.tuples(spelled(required=("ipProtocol", "ipv4Ranges"), fields={"i
 permissions = either(rarely(st.lists(either(permission), min_size=1, max_size=5), st.just([])))
 
 SECURITY_GROUP = spelled(required=("groupId", "ipPermissions"), fields={
-    "groupId": either(rarely(st.just("sg-0e1f2a3b4c5d6e7f8"), st.just(""))), "groupName": either(st.text(max_size=10)),
+    "groupId": either(rarely(st.just("sg-0e1f2a3b4c5d6e7f8"), st.just(""))),
+    "groupName": either(st.sampled_from(["default", "web"]) | st.text(max_size=10)),
     "vpcId": either(st.just("vpc-1")), "ownerId": either(st.just("123456789012")),
     "ipPermissions": permissions, "ipPermissionsEgress": permissions,
+})
+
+acl_number = either(st.integers(1, 32768), st.sampled_from([0, -1, 32769, 100.0, "100", 1.5]))
+acl_entry = spelled(required=("ruleNumber", "protocol", "ruleAction", "egress", "cidrBlock"), fields={
+    "ruleNumber": acl_number, "protocol": either(st.sampled_from(["6", "17", "-1", "1", "58", "50", "tcp"])),
+    "ruleAction": either(st.sampled_from(["allow", "deny", "ALLOW"])), "egress": either(st.booleans()),
+    "cidrBlock": either(rarely(st.sampled_from(["0.0.0.0/0", "10.0.0.0/8", "8.8.8.0/24", "0.0.0.0/1"]), cidr)),
+    "ipv6CidrBlock": either(rarely(st.just("::/0"), cidr), junk_one_in=3),
+    "portRange": either(spelled(required=("from", "to"), fields={"from": port, "to": port})),
+    "icmpTypeCode": either(spelled({"type": st.integers(-1, 255), "code": st.integers(-1, 255)})),
+})
+NETWORK_ACL = spelled(required=("networkAclId", "entries", "associations"), fields={
+    "networkAclId": either(rarely(st.just("acl-0e1f2a3b4c5d6e7f8"), st.just(""))), "vpcId": either(st.just("vpc-1")),
+    "isDefault": either(st.booleans()), "entries": either(st.lists(either(acl_entry), max_size=8)),
+    "associations": either(st.lists(either(spelled(required=("subnetId",), fields={
+        "subnetId": either(st.just("subnet-1")), "networkAclId": st.just("acl-1")})), max_size=2)),
 })
 
 ARNS = st.sampled_from([
@@ -198,6 +215,7 @@ JSON_VALUE = st.recursive(st.none() | st.booleans() | st.integers() | st.text(ma
                           max_leaves=12)
 CONFIGURATIONS = {
     "AWS::EC2::SecurityGroup": SECURITY_GROUP,
+    "AWS::EC2::NetworkAcl": NETWORK_ACL,
     "AWS::NetworkFirewall::FirewallPolicy": FIREWALL_POLICY,
     "AWS::NetworkFirewall::RuleGroup": RULE_GROUP,
     "AWS::NetworkFirewall::Firewall": FIREWALL,
@@ -244,6 +262,7 @@ def parameters_for(spec) -> st.SearchStrategy:
     names = list(spec.parameter_names) + list(PACK_PARAMETERS) + ["unknownName"]
     values = either(st.sampled_from(["", " ", "1", "0", "10", "65535", "70000", "abc", "443,1024-65535", "5-1", ",",
                                      "any", "public", "world", "ANY", "stateful", "stateless", "both", "all",
+                                     "true", "false", "none", "22,3389",
                                      "perimeter-execution"]))
     return st.dictionaries(st.sampled_from(names), values, max_size=3)
 

@@ -28,7 +28,7 @@ ACCOUNT = "123456789012"
 REGION, OTHER_REGION = "us-east-1", "eu-west-1"
 BULK_GROUPS = 1001  # more than one DescribeSecurityGroups page (MaxResults 1000) on their own
 ALL_TYPES = ["AWS::EC2::SecurityGroup", "AWS::NetworkFirewall::FirewallPolicy", "AWS::NetworkFirewall::RuleGroup",
-             "AWS::NetworkFirewall::Firewall"]
+             "AWS::NetworkFirewall::Firewall", "AWS::EC2::NetworkAcl"]
 SNAPSHOT_KEYS = set(load_fixture("items/sg-open-range.notification.json"))
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -92,6 +92,16 @@ def account():
                                               TagSpecifications=[{"ResourceType": "security-group",
                                                                   "Tags": [{"Key": "team", "Value": "network"}]}])
             ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=permissions)
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="172.31.200.0/24")["Subnet"]["SubnetId"]
+        acl = ec2.create_network_acl(VpcId=vpc, TagSpecifications=[
+            {"ResourceType": "network-acl", "Tags": [{"Key": "Name", "Value": "admin"}]}])["NetworkAcl"]["NetworkAclId"]
+        for number, action, ports in ((100, "allow", (22, 22)), (110, "allow", (443, 443)), (200, "deny", (22, 22))):
+            ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=number, Protocol="6", RuleAction=action,
+                                         Egress=False, CidrBlock="0.0.0.0/0", PortRange={"From": ports[0], "To": ports[1]})
+        association = next(association["NetworkAclAssociationId"] for default in ec2.describe_network_acls(
+            Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
+            for association in default["Associations"] if association["SubnetId"] == subnet)
+        ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=acl)
         other = boto3.Session(region_name=OTHER_REGION).client("ec2")
         other.create_security_group(GroupName="elsewhere", Description="eu", VpcId=other.describe_vpcs()["Vpcs"][0]["VpcId"])
 
@@ -176,7 +186,7 @@ def test_only_read_only_calls_and_one_get_caller_identity(scanned):
     assert set(calls) <= set(ACTIONS)
     assert all(ACTIONS[operation].split(":")[1].startswith(("Describe", "List", "Get")) for operation in ACTIONS)
     assert calls["GetCallerIdentity"] == 1
-    assert calls["DescribeSecurityGroups"] == 2
+    assert calls["DescribeSecurityGroups"] == 2 and calls["DescribeNetworkAcls"] == 1
     assert calls["ListRuleGroups"] == 2 and calls["ListFirewallPolicies"] == 1  # the fake pages by 2 here
     assert calls["DescribeRuleGroup"] == 3 and calls["DescribeFirewallPolicy"] == 2
 
@@ -205,6 +215,22 @@ def test_security_group_item_is_spelled_as_config_records_it(scanned):
                           "ipv4Ranges": [{"cidrIp": "0.0.0.0/0", "description": "anyone"}], "ipRanges": ["0.0.0.0/0"],
                           "ipv6Ranges": [{"cidrIpv6": "::/0"}], "prefixListIds": [], "userIdGroupPairs": []}
     assert configuration["groupId"] == item["resourceId"] and configuration["groupName"] == "open-range"
+
+
+def test_network_acl_item_is_spelled_as_config_records_it(scanned):
+    items, _, _ = scanned
+    [item] = [item for item in items if item["resourceType"] == "AWS::EC2::NetworkAcl" and item["tags"]]
+    configuration = item["configuration"]
+
+    assert item["ARN"] == f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-acl/{item['resourceId']}"
+    assert configuration["networkAclId"] == item["resourceId"] and configuration["isDefault"] is False
+    assert item["tags"] == {"Name": "admin"}
+    assert sorted(configuration["entries"], key=lambda e: e["ruleNumber"])[0] == {
+        "cidrBlock": "0.0.0.0/0", "egress": False, "portRange": {"from": 22, "to": 22}, "protocol": "6",
+        "ruleAction": "allow", "ruleNumber": 100}
+    [association] = configuration["associations"]
+    assert {"resourceId": association["subnetId"], "resourceName": None, "resourceType": "AWS::EC2::Subnet",
+            "name": "Is attached to Subnet"} in item["relationships"]
 
 
 def test_firewall_items_are_spelled_as_config_records_them(scanned):
@@ -261,8 +287,8 @@ def test_every_resource_type_a_rule_evaluates_can_be_read_live():
 
 
 def test_a_resource_type_without_a_reader_is_a_clear_error():
-    with pytest.raises(LiveScanError, match="the live scan cannot read AWS::EC2::NetworkAcl yet"):
-        next(live_items(["AWS::EC2::NetworkAcl"], [REGION]))
+    with pytest.raises(LiveScanError, match="the live scan cannot read AWS::EC2::VPC yet"):
+        next(live_items(["AWS::EC2::VPC"], [REGION]))
 
 
 def test_only_the_selected_rules_resource_types_are_read(account, hooks, capsys):
@@ -309,7 +335,10 @@ def test_live_verdicts_equal_the_snapshot_scan_of_the_same_items(account, scanne
                 ("AWS::NetworkFirewall::FirewallPolicy", "NON_COMPLIANT"),
                 ("AWS::NetworkFirewall::FirewallPolicy", "COMPLIANT"),
                 ("AWS::NetworkFirewall::RuleGroup", "NON_COMPLIANT"), ("AWS::NetworkFirewall::RuleGroup", "COMPLIANT"),
-                ("AWS::NetworkFirewall::Firewall", "NON_COMPLIANT"), ("AWS::NetworkFirewall::Firewall", "COMPLIANT")} == verdicts
+                ("AWS::NetworkFirewall::Firewall", "NON_COMPLIANT"), ("AWS::NetworkFirewall::Firewall", "COMPLIANT"),
+                ("AWS::EC2::SecurityGroup", "NOT_APPLICABLE"),  # sg-default-closed: groups not named default
+                ("AWS::EC2::NetworkAcl", "NON_COMPLIANT"),  # SSH allowed at 100, the deny at 200 changes nothing
+                ("AWS::EC2::NetworkAcl", "NOT_APPLICABLE")} == verdicts  # the VPCs' default ACLs
 
 
 # --- progress ------------------------------------------------------------------------------------------------
@@ -444,9 +473,9 @@ def test_throttling_is_retried_and_then_explained(account, hooks, capsys, faults
 
 @pytest.mark.parametrize("argv, message", [
     (["scan", "--live", "snapshot.json"], "PATH is not allowed with --live"),
-    (["scan"], "the following arguments are required: path (or --live)"),
-    (["scan", "snapshot.json", "--region", "us-east-1"], "--region and --profile need --live"),
-    (["scan", "snapshot.json", "--profile", "p"], "--region and --profile need --live"),
+    (["scan"], "the following arguments are required: path"),
+    (["scan", "--live", "--account", "111122223333"], "--account is not allowed with --live"),
+    (["scan", "snapshot.json", "--profile", "p"], "--profile needs --live, --aggregator or an s3:// location"),
 ])
 def test_usage(capsys, argv, message):
     assert one_line_error(capsys, *argv).startswith(message)
@@ -461,7 +490,8 @@ def test_bad_parameters_fail_before_any_call(capsys, tmp_path, faults):
 
 def test_the_readme_policy_grants_exactly_the_calls_the_live_scan_makes():
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Scanning a live account"):text.index("## Rule semantics")]
+    start = text.index("### Scanning a live account")
+    section = text[start:text.index("\n## ", start)]
     policy = json.loads(section[section.index("```json") + len("```json"):section.rindex("```")])
     granted = {action for statement in policy["Statement"] for action in statement["Action"]}
     assert granted == set(ACTIONS.values()) - {"sts:GetCallerIdentity"}  # GetCallerIdentity needs no permission

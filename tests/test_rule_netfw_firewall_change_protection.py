@@ -20,7 +20,7 @@ def judge(item, *, left_scope=False, **raw) -> Verdict:
 def test_s1_subnet_change_protection_on_is_compliant():
     assert judge(firewall_item(subnet=True, policy=False)) == Verdict(
         COMPLIANT, "Subnet change protection is enabled (firewall policy change protection not required)")
-    assert SPEC.parameter_defaults == {"requirePolicyChangeProtection": "false"}
+    assert SPEC.parameter_defaults == {"requirePolicyChangeProtection": "false", "maxExemptionDays": "365"}
 
 
 def test_s2_subnet_change_protection_off_or_absent_is_non_compliant():

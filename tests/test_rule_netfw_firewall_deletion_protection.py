@@ -21,7 +21,7 @@ def judge(item, *, left_scope=False, **raw) -> Verdict:
 
 def test_s1_deletion_protection_on_is_compliant():
     assert judge(firewall_item(delete=True)) == ON
-    assert SPEC.resource_types == (FIREWALL_TYPE,) and SPEC.parameter_defaults == {}
+    assert SPEC.resource_types == (FIREWALL_TYPE,) and SPEC.parameter_defaults == {"maxExemptionDays": "365"}
 
 
 def test_s2_deletion_protection_off_or_absent_is_non_compliant():

@@ -37,7 +37,7 @@ def scanned(*items, **raw) -> list[tuple[str, str, str]]:
 # --- S1 two zones in syncStates --------------------------------------------------------------------------------
 def test_s1_two_zones_are_compliant():
     assert judge(firewall_item(status=sync_states("us-east-1a", "us-east-1b"))) == TWO
-    assert SPEC.parameter_defaults == {"minAvailabilityZones": "2"}
+    assert SPEC.parameter_defaults == {"minAvailabilityZones": "2", "maxExemptionDays": "365"}
 
 
 # --- S2 one zone ---------------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def scanned(*items, **raw) -> list[tuple[str, str, str]]:
 # --- S1 both required types to existing destinations ------------------------------------------------------------
 def test_s1_alert_and_flow_to_existing_destinations_are_compliant():
     assert judge(logged(ALERT_S3, FLOW_LOGS, exist={"ALERT": True, "FLOW": True})) == LOGGED
-    assert SPEC.parameter_defaults == {"logTypes": "ALERT,FLOW"}
+    assert SPEC.parameter_defaults == {"logTypes": "ALERT,FLOW", "maxExemptionDays": "365"}
     assert SPEC.periodic_frequency == "TwentyFour_Hours" and not SPEC.is_change_triggered
 
 

@@ -116,14 +116,14 @@ def test_s01_one_of_each_fixture(fixture_item):
                                  {"requiredRuleGroupTypes": "any"}, {"requiredRuleGroupTypes": " ANY "},
                                  {"requiredRuleGroupTypes": "Any"}])
 def test_s01_absent_blank_or_any_spelling_is_the_default(raw):
-    assert SPEC.parse_parameters(raw).required_rule_group_types == "any"
+    assert SPEC.parse_parameters(raw).own.required_rule_group_types == "any"
     assert SPEC.evaluate(policy_item(POLICIES["both"]), SPEC.parse_parameters(raw)) == Verdict(
         COMPLIANT, "Policy references 1 stateless and 1 stateful rule group(s)"
     )
 
 
 def test_s01_metadata_default_is_any():
-    assert SPEC.parameter_defaults == {"requiredRuleGroupTypes": "any"}
+    assert SPEC.parameter_defaults == {"requiredRuleGroupTypes": "any", "maxExemptionDays": "365"}
     assert SPEC.resource_types == (POLICY_TYPE,)
 
 
@@ -406,7 +406,7 @@ def test_s08_unknown_parameter_name_is_rejected(name):
         SPEC.parse_parameters({name: "any"})
     message = str(error.value)
     assert f"{name} (value 'any')" in message
-    assert "known parameters: ExecutionRoleName, requiredRuleGroupTypes" in message
+    assert "known parameters: ExecutionRoleName, maxExemptionDays, requiredRuleGroupTypes" in message
 
 
 def test_s08_parameters_not_an_object():
@@ -416,7 +416,7 @@ def test_s08_parameters_not_an_object():
 
 def test_s08_pack_parameter_is_accepted():
     assert SPEC.parse_parameters({"ExecutionRoleName": "PerimeterAudit", "requiredRuleGroupTypes": "both"}) \
-        .required_rule_group_types == "both"
+        .own.required_rule_group_types == "both"
 
 
 def test_s08_lambda_edge_raises_invalid_parameters_error():

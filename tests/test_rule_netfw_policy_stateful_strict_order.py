@@ -27,7 +27,7 @@ def test_s1_strict_order_with_a_default_drop_is_compliant():
     assert judge(item(["aws:drop_established", "aws:alert_established"], "STRICT_ORDER")) == Verdict(
         COMPLIANT, "Stateful rules in STRICT_ORDER; default action aws:drop_established, aws:alert_established")
     assert judge(item(["aws:drop_strict"], "STRICT_ORDER")).compliance == COMPLIANT
-    assert SPEC.parameter_defaults == {"requireDefaultDrop": "true"}
+    assert SPEC.parameter_defaults == {"requireDefaultDrop": "true", "maxExemptionDays": "365"}
 
 
 # --- S2 default action order ---------------------------------------------------------------------------------

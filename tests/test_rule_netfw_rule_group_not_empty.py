@@ -615,9 +615,9 @@ def test_s09_unknown_parameter_name_is_rejected(name):
 
 
 def test_s09_no_parameters_and_the_pack_parameter_are_accepted():
-    assert SPEC.parameter_defaults == {}
-    assert SPEC.parse_parameters({}) is None
-    assert SPEC.parse_parameters({"ExecutionRoleName": "PerimeterAudit"}) is None
+    assert SPEC.parameter_defaults == {"maxExemptionDays": "365"}  # every rule's own (perimeter.exemptions)
+    assert SPEC.parse_parameters({}).own is None
+    assert SPEC.parse_parameters({"ExecutionRoleName": "PerimeterAudit"}).own is None
 
 
 def test_s09_lambda_edge_raises_invalid_parameters_error():

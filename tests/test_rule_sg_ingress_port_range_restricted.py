@@ -1,4 +1,4 @@
-"""sg-ingress-port-range-restricted: one test group per scenario S1..S18 of the rule's docstring.
+"""sg-ingress-port-range-restricted: one test group per scenario S1..S20 of the rule's docstring.
 
 Every verdict goes through the registry (parse_parameters -> evaluate), as the Lambda and the scan do,
 so unknown parameters and NOT_APPLICABLE are judged by the same path.
@@ -491,7 +491,8 @@ def test_s13_world_is_non_compliant(field, cidr):
         (
             {"maxPort": "5"},
             "unknown parameter(s) maxPort (value '5'); known parameters: "
-            "ExecutionRoleName, authorizedTcpPorts, authorizedUdpPorts, maxPorts, sourceScope",
+            "ExecutionRoleName, authorizedTcpPorts, authorizedUdpPorts, includeSelfReferences, maxExemptionDays, "
+            "maxPorts, sourceScope, trustedSources",
         ),
     ],
 )
@@ -510,12 +511,12 @@ def test_s14_blank_values_mean_default():
     blank = SPEC.parse_parameters(
         {"maxPorts": "", "authorizedTcpPorts": " ", "authorizedUdpPorts": "", "sourceScope": "  "}
     )
-    assert blank == SPEC.parse_parameters({}) == SPEC.module.Parameters()
-    assert blank.max_ports == 1 and blank.source_scope == "any"
+    assert blank.own == SPEC.parse_parameters({}).own == SPEC.module.Parameters()
+    assert blank.own.max_ports == 1 and blank.own.source_scope == "any"
 
 
 def test_s14_defaults_from_metadata_parse():
-    assert SPEC.parse_parameters(dict(SPEC.parameter_defaults)) == SPEC.module.Parameters()
+    assert SPEC.parse_parameters(dict(SPEC.parameter_defaults)).own == SPEC.module.Parameters()
 
 
 def test_s14_valid_values_parse():
@@ -528,7 +529,7 @@ def test_s14_valid_values_parse():
             "ExecutionRoleName": "perimeter-config-rule",
         }
     )
-    assert parsed == SPEC.module.Parameters(
+    assert parsed.own == SPEC.module.Parameters(
         max_ports=10,
         authorized_tcp=(PortRange(443, 443), PortRange(1024, 65535)),
         authorized_udp=(PortRange(53, 53),),
@@ -697,3 +698,62 @@ def test_s18_non_integral_port_is_malformed(field):
 def test_s18_advanced_query_export_item_with_float_ports(fixture_item):
     item = normalise_item(fixture_item("sg-open-range.select-resource-config"))
     assert judge(item) == Verdict(NON_COMPLIANT, OPEN + "tcp 0-65535 from 0.0.0.0/0")
+
+
+# --- S19 trustedSources ---------------------------------------------------------------------------
+TRUSTED = "203.0.113.0/24, 2001:db8::/32,pl-0123456789abcdef0,sg-0123456789abcdef0"
+
+
+def test_s19_trusted_sources_are_not_judged():
+    item = sg_item(perm("tcp", 0, 65535, ipv4=["203.0.113.128/25", "203.0.113.0/24"], ipv6=["2001:db8:1::/48"],
+                        prefix_lists=["pl-0123456789abcdef0"], groups=["sg-0123456789abcdef0"]))
+    assert judge(item, trustedSources=TRUSTED) == Verdict(COMPLIANT, NONE_OPEN_ANY)
+    assert judge(item).compliance == NON_COMPLIANT  # the same group without trusted sources
+
+
+def test_s19_a_wider_cidr_or_another_group_is_still_judged():
+    item = sg_item(perm("tcp", 0, 65535, ipv4=["203.0.113.0/25", "203.0.112.0/23"],
+                        groups=["sg-0123456789abcdef0", "sg-0fedcba9876543210"]))
+    assert judge(item, trustedSources=TRUSTED) == Verdict(
+        NON_COMPLIANT, f"{OPEN}tcp 0-65535 from 203.0.112.0/23; tcp 0-65535 from sg-0fedcba9876543210")
+
+
+def test_s19_an_ipv4_trusted_cidr_never_covers_ipv6_and_world_is_covered_only_by_world():
+    item = sg_item(world("tcp", 0, 65535), perm("tcp", 0, 65535, ipv6=["::/0"]))
+    assert judge(item, trustedSources="0.0.0.0/1,128.0.0.0/1").annotation == \
+        f"{OPEN}tcp 0-65535 from 0.0.0.0/0; tcp 0-65535 from ::/0"
+    assert judge(item, trustedSources="0.0.0.0/0").annotation == f"{OPEN}tcp 0-65535 from ::/0"
+
+
+# --- S20 invalid trustedSources -------------------------------------------------------------------
+@pytest.mark.parametrize("entry", ["10.0.0.0/33", "office", "10.0.0.1", "pl-xyz", "sg-12", "2001:db8::/129"])
+def test_s20_an_invalid_trusted_source_names_the_parameter_and_entry(entry):
+    with pytest.raises(ParameterError) as caught:
+        SPEC.parse_parameters({"trustedSources": f"10.0.0.0/8, {entry}"})
+    assert str(caught.value) == (f"parameter trustedSources: '{entry}' is not a CIDR, pl- or sg- id")
+
+
+# --- S21 self references --------------------------------------------------------------------------
+SELF = "sg-0123456789abcdef0"  # sg_item's group id
+
+
+@pytest.mark.parametrize("raw", [{}, {"includeSelfReferences": ""}, {"includeSelfReferences": "false"},
+                                 {"includeSelfReferences": "FALSE"}])
+def test_s21_all_traffic_from_the_group_itself_is_not_judged_by_default(raw):
+    item = sg_item(perm("-1", groups=[SELF]))
+    assert judge(item, **raw) == Verdict(COMPLIANT, NONE_OPEN_ANY)
+
+
+def test_s21_self_references_are_judged_when_included():
+    item = sg_item(perm("-1", groups=[SELF]))
+    assert judge(item, includeSelfReferences="true") == Verdict(NON_COMPLIANT, OPEN + f"all traffic from {SELF}")
+
+
+def test_s21_another_group_and_other_sources_of_the_same_permission_are_judged_either_way():
+    item = sg_item(perm("-1", ipv4=["10.0.0.0/8"], groups=[SELF, "sg-0abc"]))
+    assert judge(item) == Verdict(NON_COMPLIANT, OPEN + "all traffic from 10.0.0.0/8; all traffic from sg-0abc")
+
+
+def test_s21_invalid_value_names_the_parameter():
+    with pytest.raises(ParameterError, match="parameter includeSelfReferences: 'yes' is not true or false"):
+        SPEC.parse_parameters({"includeSelfReferences": "yes"})

@@ -176,12 +176,14 @@ def test_document_validates_and_declares_the_issue_parameters(document):
     assert validator.validate_document(document) == []
     parameters = document["parameters"]
     assert list(parameters) == ["SecurityGroupId", "AutomationAssumeRole", "MaxPorts", "AuthorizedTcpPorts",
-                                "AuthorizedUdpPorts", "SourceScope", "ReplacementTcpPorts", "ReplacementUdpPorts",
-                                "InboundRuleQuota", "DryRun"]
+                                "AuthorizedUdpPorts", "SourceScope", "TrustedSources",
+                                "IncludeSelfReferences", "ReplacementTcpPorts",
+                                "ReplacementUdpPorts", "InboundRuleQuota", "DryRun"]
     assert parameters["ReplacementTcpPorts"] == {**parameters["ReplacementTcpPorts"], "type": "StringList",
                                                  "default": []}
     assert parameters["InboundRuleQuota"]["default"] == "60"
-    assert document["outputs"] == ["Remediate.Removed", "Remediate.Added", "Remediate.Undone", "Remediate.Skipped"]
+    assert document["outputs"] == ["Remediate.Removed", "Remediate.Added", "Remediate.Undone", "Remediate.Skipped",
+                                   "Remediate.ExemptUntil"]
 
 
 def test_the_document_defaults_to_a_dry_run_that_changes_nothing(document, net):
@@ -316,8 +318,9 @@ def test_replacements_go_in_first_and_the_range_first_only_when_the_group_is_ful
 
     assert result.status == SUCCESS, result.failure_message
     # The room is counted first: no authorize is tried (and refused) before the range goes.
-    assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules", "RevokeSecurityGroupIngress",
-                                             "AuthorizeSecurityGroupIngress", "DescribeSecurityGroupRules"]
+    assert interceptor.operations("ec2") == ["DescribeTags", "DescribeSecurityGroupRules",
+                                             "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress",
+                                             "DescribeSecurityGroupRules"]
     assert ("tcp", 1433, 1433, "CidrIpv4", "0.0.0.0/0") in net.allowed()
     assert len(net.rules()) == 60
 
@@ -327,9 +330,10 @@ def test_with_room_replacements_are_authorized_before_the_range_is_revoked(docum
     interceptor = ClientInterceptor(monkeypatch)
 
     assert remediate(document, net, ReplacementTcpPorts=["443"]).status == SUCCESS
-    # The floor: one rule listing, one authorize, one revoke, one verifying listing.
-    assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules", "AuthorizeSecurityGroupIngress",
-                                             "RevokeSecurityGroupIngress", "DescribeSecurityGroupRules"]
+    # The floor: the group's tags (exempt?), one rule listing, one authorize, one revoke, one verifying listing.
+    assert interceptor.operations("ec2") == ["DescribeTags", "DescribeSecurityGroupRules",
+                                             "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                                             "DescribeSecurityGroupRules"]
 
 
 # --- concurrent changes and the rules quota (issue 10, items 10-12) ---------------------------------------
@@ -422,7 +426,7 @@ def test_replacements_that_cannot_fit_fail_before_any_change_saying_how_many_rul
     assert ("would need 61 inbound IPv4 rules (60 now, 1 revoked, 2 replacement rules added), over the quota of 60; "
             "nothing changed") in result.failure_message
     assert net.rules() == before
-    assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules"]
+    assert interceptor.operations("ec2") == ["DescribeTags", "DescribeSecurityGroupRules"]
     assert result.outputs == {"Remediate.Removed": [], "Remediate.Added": [], "Remediate.Undone": [],
                               "Remediate.Skipped": []}  # written on failure too
     assert changes_in(result.failure_message) == {"Removed": [], "Added": [], "Undone": [], "Skipped": []}
@@ -504,7 +508,7 @@ def test_a_second_run_changes_nothing_and_succeeds(document, net, monkeypatch):
 
     assert (second.status, removed(second), added(second)) == (SUCCESS, [], [])
     assert net.rules() == after_first
-    assert interceptor.operations("ec2") == ["DescribeSecurityGroupRules"]
+    assert interceptor.operations("ec2") == ["DescribeTags", "DescribeSecurityGroupRules"]  # tags: exempt?
 
 
 def test_a_deleted_group_fails_clearly(document, net):
@@ -695,3 +699,16 @@ def test_remediation_only_narrows_access_and_leaves_the_group_compliant(
     rule_parameters = rule.parse_parameters({"maxPorts": max_ports, "authorizedTcpPorts": authorized_tcp,
                                              "authorizedUdpPorts": authorized_udp, "sourceScope": scope})
     assert rule.evaluate(item, rule_parameters).compliance == "COMPLIANT"
+
+
+def test_a_rule_from_the_group_itself_stays_unless_self_references_are_included(document, net):
+    net.allow({"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": net.group_id}]}, tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
+
+    kept = remediate(document, net)
+    assert kept.status == SUCCESS, kept.failure_message
+    assert net.allowed() == {("-1", -1, -1, "ReferencedGroupId", net.group_id)}
+
+    included = remediate(document, net, IncludeSelfReferences="true")
+    assert included.status == SUCCESS, included.failure_message
+    assert net.allowed() == set() and [as_allowed(entry) for entry in removed(included)] == [
+        ("-1", -1, -1, "ReferencedGroupId", net.group_id)]

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.registry import all_rules, rdk_metadata
 from perimeter.templates import BUILDERS, PACK_FILES
 from perimeter.templates.limits import INLINE, ROUTES, S3
@@ -66,10 +67,11 @@ def user_values() -> PackValues:
     """A value for every rule parameter and runbook template parameter, as a `--parameters` file would give."""
     rules = {}
     for plan in plans():
-        values = {name: default for name, default in plan.spec.parameter_defaults.items() if default}
+        values = {name: default for name, default in plan.spec.parameter_defaults.items()
+                  if default and name not in PACK_WIDE_PARAMETERS}  # those are given once, for the pack
         values.update({p.name: p.default or f"example-{p.name}" for p in plan.template_parameters()})
         rules[plan.rule_id] = values
-    return PackValues(rules)
+    return PackValues(rules, {"MaxExemptionDays": "365"})
 
 
 @lru_cache(maxsize=None)

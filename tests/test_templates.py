@@ -23,6 +23,7 @@ import yaml
 from botocore import xform_name
 
 from perimeter import templates
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.registry import all_rules
 from perimeter.importgraph import import_graph
 from perimeter.package import LAMBDA_SCOPE
@@ -133,6 +134,8 @@ def test_rule_parameters_follow_the_conformance_pack_naming():
         inputs = rule["Properties"].get("InputParameters", {})
         for name, default in spec.parameter_defaults.items():
             parameter = f"{logical_id(spec.rule_id)}Param{name[0].upper()}{name[1:]}"
+            if name in PACK_WIDE_PARAMETERS:  # every rule has it: one parameter for the whole pack
+                parameter = f"{name[0].upper()}{name[1:]}"
             assert str(template["Parameters"][parameter]["Default"]) == default
             # Optional parameters: an empty value leaves the parameter out, so the rule's default applies.
             assert inputs[name] == {"Fn::If": [f"{parameter}IsSet", {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
@@ -508,8 +511,10 @@ def core_modules_imported(path: Path) -> list[Path]:
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_lambda_actions_declared_are_the_ones_the_rule_calls(spec):
     rule = spec.folder / "rule.py"
-    called = {IAM_ACTIONS.get(action, action) for action in api_calls([rule, *core_modules_imported(rule)])}
-    if spec.periodic_frequency:
+    # Every rule also runs the exemption pass of perimeter/periodic.py, whose actions the registry adds.
+    called = {IAM_ACTIONS.get(action, action)
+              for action in api_calls([rule, *core_modules_imported(rule), ROOT / "perimeter" / "periodic.py"])}
+    if spec.declaration["trigger"]["periodic"]:  # its own complete listing retires resources (perimeter.rule)
         called |= PERIODIC_BASE_ACTIONS
     assert declared(spec, "LambdaActions") == called
 
@@ -556,7 +561,8 @@ def test_a_periodic_rule_gets_a_scheduled_source_with_its_frequency():
     spec = SPECS[0]
     metadata = json.loads(json.dumps(spec.metadata))
     metadata["Parameters"]["SourcePeriodic"] = "TwentyFour_Hours"
-    periodic = dataclasses.replace(spec, metadata=metadata)
+    declaration = {**spec.declaration, "trigger": {"change": True, "periodic": "TwentyFour_Hours"}}
+    periodic = dataclasses.replace(spec, metadata=metadata, declaration=declaration)
 
     details, frequency = templates.source_details(periodic)
 
@@ -577,7 +583,7 @@ def test_a_periodic_rule_gets_a_scheduled_source_with_its_frequency():
 
 
 def test_a_periodic_rules_frequency_is_a_template_parameter_defaulting_to_its_declaration():
-    periodic = [spec for spec in SPECS if spec.periodic_frequency]
+    periodic = [spec for spec in SPECS if spec.declaration["trigger"]["periodic"]]
     assert periodic
     parameters = load(ACCOUNT_STACK)["Parameters"]
     for spec in periodic:
@@ -670,6 +676,8 @@ def test_mapping_of_the_security_group_runbook_is_explicit():
         "AuthorizedTcpPorts": (RULE_VALUE, "authorizedTcpPorts", None),
         "AuthorizedUdpPorts": (RULE_VALUE, "authorizedUdpPorts", None),
         "SourceScope": (RULE_VALUE, "sourceScope", None),
+        "TrustedSources": (RULE_VALUE, "trustedSources", None),
+        "IncludeSelfReferences": (RULE_VALUE, "includeSelfReferences", None),
         "ReplacementTcpPorts": (TEMPLATE_VALUE, None, ""),
         "ReplacementUdpPorts": (TEMPLATE_VALUE, None, ""),
         "InboundRuleQuota": (TEMPLATE_VALUE, None, "60"),

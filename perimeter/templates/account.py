@@ -8,11 +8,12 @@ from __future__ import annotations
 from perimeter.templates.automation import automation_resources
 from perimeter.templates.cfn import FORMAT_VERSION, arn_of, is_true, prune_conditions, ref
 from perimeter.templates.config_rules import References, rules_and_remediations
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.templates.functions import (
     alarm_conditions, function_arn, function_output, function_resources, remediation_function_resources,
 )
 from perimeter.templates.layout import ACCOUNT_CODE_PATH
-from perimeter.templates.naming import NAME_PREFIX, remediation_parameter_name, rule_parameter_name
+from perimeter.templates.naming import NAME_PREFIX, input_parameter_name, remediation_parameter_name
 from perimeter.templates.plan import RulePlan
 from perimeter.templates.template_parameters import (
     ALARM_TOPIC, AUTOMATIC, LOG_RETENTION, REMEDIATION_SETTINGS, alarm_topic_parameter, log_retention_parameter,
@@ -38,9 +39,12 @@ REFERENCES = References(
 def parameter_groups(plans, with_runbooks: bool) -> list[dict]:
     """The console's grouping of the parameters: deployment, then one group per rule, then remediation."""
     groups = [{"Label": {"default": "Deployment"},
-               "Parameters": [NAME_PREFIX, CREATE_RULES, LOG_RETENTION, ALARM_TOPIC]}]
+               "Parameters": [NAME_PREFIX, CREATE_RULES, LOG_RETENTION, ALARM_TOPIC]},
+              {"Label": {"default": "Every rule"},
+               "Parameters": [input_parameter_name("", name) for name in PACK_WIDE_PARAMETERS]}]
     for plan in plans:
-        names = [rule_parameter_name(plan.logical, name) for name in plan.spec.parameter_defaults]
+        names = [input_parameter_name(plan.logical, name) for name in plan.spec.parameter_defaults
+                 if name not in PACK_WIDE_PARAMETERS]
         names += [remediation_parameter_name(plan.logical, p.name) for p in plan.template_parameters()]
         if names:
             groups.append({"Label": {"default": plan.rule_id}, "Parameters": names})

@@ -10,7 +10,9 @@ from perimeter.events import CHANGE, OVERSIZED, SCHEDULED
 from perimeter.registry import RuleSpec
 from perimeter.templates.cfn import if_set, is_set_condition, is_true, not_empty, ref, resource
 from perimeter.templates.errors import TemplateError
-from perimeter.templates.naming import frequency_parameter_name, named, remediation_parameter_name, rule_parameter_name
+from perimeter.templates.naming import (
+    frequency_parameter_name, input_parameter_name, named, remediation_parameter_name, rule_parameter_name,
+)
 from perimeter.templates.plan import RulePlan
 from perimeter.templates.remediation_parameters import AUTOMATION_ROLE, DEPLOYED_DEFAULTS, RESOURCE_ID, RULE_VALUE
 from perimeter.templates.template_parameters import AUTOMATIC
@@ -54,11 +56,13 @@ def source_details(spec: RuleSpec, frequency_ref: Any = None) -> tuple[list[dict
 
 def config_rule(plan: RulePlan, refs: References) -> dict:
     spec = plan.spec
-    details, frequency = source_details(spec, ref(frequency_parameter_name(plan.logical)))
+    # A declared periodic rule's frequency is a template parameter; the others run the daily exemption pass.
+    declared = spec.declaration["trigger"]["periodic"]
+    details, frequency = source_details(spec, ref(frequency_parameter_name(plan.logical)) if declared else None)
     required = set(plan.required_inputs)
     inputs: dict[str, Any] = {}
     for name in spec.parameter_defaults:
-        parameter = rule_parameter_name(plan.logical, name)
+        parameter = input_parameter_name(plan.logical, name)
         inputs[name] = ref(parameter) if name in required else if_set(parameter, ref(parameter))
     inputs.update(refs.extra_inputs(plan))
     properties: dict[str, Any] = {
@@ -85,7 +89,7 @@ def remediation_values(plan: RulePlan, refs: References) -> dict:
         elif parameter.source == AUTOMATION_ROLE:
             values[parameter.name] = {"StaticValue": {"Values": [refs.automation_role_arn(plan)]}}
         elif parameter.source == RULE_VALUE:
-            template_name = rule_parameter_name(plan.logical, parameter.rule_parameter)
+            template_name = input_parameter_name(plan.logical, parameter.rule_parameter)
             value = {"StaticValue": {"Values": [ref(template_name)]}}
             if parameter.rule_parameter not in required_inputs:
                 # An empty rule parameter means "the rule's default": leave the runbook's own default in force.
@@ -135,7 +139,7 @@ def optional_conditions(plans) -> dict[str, dict]:
         required = set(plan.required_inputs)
         for name in plan.spec.parameter_defaults:
             if name not in required:
-                parameter = rule_parameter_name(plan.logical, name)
+                parameter = input_parameter_name(plan.logical, name)
                 conditions[is_set_condition(parameter)] = not_empty(parameter)
         for parameter in plan.template_parameters():
             if parameter.name not in DEPLOYED_DEFAULTS:

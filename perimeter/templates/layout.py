@@ -5,6 +5,7 @@ ACCOUNT_PACK = "conformance-pack.yaml"
 ORG_ARTIFACTS = "organization/artifacts.yaml"
 ORG_MEMBER = "organization/member.yaml"
 ORG_PACK = "organization/conformance-pack.yaml"
+ORG_AGGREGATOR = "organization/aggregator.yaml"
 PACK_FILES = (ACCOUNT_PACK, ORG_PACK)
 # Where `aws cloudformation package` finds the artifact, relative to perimeter.yaml. organization/member.yaml reads
 # it from the regional artifact buckets of organization/artifacts.yaml instead.

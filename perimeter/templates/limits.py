@@ -9,13 +9,16 @@ package`` and ``deploy --s3-bucket``; ``--template-url``; ``--template-s3-uri`` 
   (PutConformancePack), at most 60 input parameters and 130 rules per pack (Config Developer Guide, "Service Limits").
 
 Only the packs' bodies grow with the rules where the README has them go inline, so every pack goes through S3; the
-one inline template, organization/artifacts.yaml, has no per-rule part. tests/test_scale.py checks these at 30 rules
+inline templates are organization/artifacts.yaml, which has no per-rule part, and organization/aggregator.yaml,
+whose per-rule part (a Security Hub automation rule) is about 1 KB. tests/test_scale.py checks these at 30 rules
 and that the README's commands take each template by its route.
 """
 from __future__ import annotations
 
 from perimeter.templates.errors import TemplateError
-from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES
+from perimeter.templates.layout import (
+    ACCOUNT_PACK, ACCOUNT_STACK, ORG_AGGREGATOR, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK, PACK_FILES,
+)
 
 INLINE, S3 = "inline", "s3"
 MAX_INLINE_BODY_BYTES = 51_200  # CloudFormation TemplateBody and PutConformancePack TemplateBody alike
@@ -33,6 +36,7 @@ ROUTES = {
     ORG_ARTIFACTS: INLINE,
     ORG_MEMBER: S3,
     ORG_PACK: S3,
+    ORG_AGGREGATOR: INLINE,  # one automation rule per pack rule, about 1 KB each (tests/test_scale.py)
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.registry import RuleSpec
 from perimeter.templates.cfn import sub
 
@@ -53,6 +54,13 @@ def rule_parameter_name(logical: str, name: str) -> str:
 def frequency_parameter_name(logical: str) -> str:
     """The template parameter holding a periodic rule's MaximumExecutionFrequency."""
     return f"{logical}MaximumExecutionFrequency"
+
+
+def input_parameter_name(logical: str, name: str) -> str:
+    """The template parameter a rule parameter's value comes from. A parameter every rule has (maxExemptionDays)
+    is one template parameter for the whole pack (``MaxExemptionDays``): a conformance pack takes at most 60
+    input parameters, so one per rule would not fit. Every other one is the rule's own ``<Logical>Param<Name>``."""
+    return capitalised(name) if name in PACK_WIDE_PARAMETERS else rule_parameter_name(logical, name)
 
 
 def remediation_parameter_name(logical: str, name: str) -> str:

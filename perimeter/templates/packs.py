@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.parameters import ParameterError
 from perimeter.templates.cfn import prune_conditions, sub
 from perimeter.templates.config_rules import References, rules_and_remediations
@@ -159,8 +160,10 @@ def template_values(plans, values: PackValues) -> dict[str, str]:
 
 
 def _template_names(plan) -> dict[str, str]:
-    """The rule's parameters and its runbook's template parameters, by their own names -> template names."""
-    names = {name: rule_parameter_name(plan.logical, name) for name in plan.spec.parameter_names}
+    """The rule's parameters and its runbook's template parameters, by their own names -> template names. A parameter
+    every rule has (maxExemptionDays) is pack-wide: its value is given once, as ``MaxExemptionDays``."""
+    names = {name: rule_parameter_name(plan.logical, name) for name in plan.spec.parameter_names
+             if name not in PACK_WIDE_PARAMETERS}
     names.update({p.name: remediation_parameter_name(plan.logical, p.name) for p in plan.template_parameters()})
     return names
 

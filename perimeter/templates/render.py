@@ -7,7 +7,8 @@ from typing import Any, Callable
 import yaml
 
 from perimeter.templates.account import account_stack
-from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK
+from perimeter.templates.aggregator import org_aggregator
+from perimeter.templates.layout import ACCOUNT_PACK, ACCOUNT_STACK, ORG_AGGREGATOR, ORG_ARTIFACTS, ORG_MEMBER, ORG_PACK
 from perimeter.templates.limits import check_body_size
 from perimeter.templates.organization import org_artifacts, org_member
 from perimeter.templates.packs import PackValues, account_pack, org_pack, pack
@@ -24,6 +25,7 @@ BUILDERS: dict[str, Callable] = {
     ORG_ARTIFACTS: org_artifacts,
     ORG_MEMBER: org_member,
     ORG_PACK: org_pack,
+    ORG_AGGREGATOR: org_aggregator,
 }
 
 

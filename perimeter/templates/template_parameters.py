@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 from perimeter.declaration_schema import FREQUENCIES
+from perimeter.exemptions import PACK_WIDE_PARAMETERS
 from perimeter.templates.naming import (
-    ALARM_SUFFIX, DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, frequency_parameter_name, max_prefix_length,
-    remediation_parameter_name, rule_parameter_name,
+    ALARM_SUFFIX, DEFAULT_NAME_PREFIX, DOCUMENT_SUFFIX, frequency_parameter_name, input_parameter_name,
+    max_prefix_length, remediation_parameter_name, rule_parameter_name,
 )
 
 AUTOMATIC = "RemediationAutomatic"
@@ -57,21 +58,31 @@ def log_retention_parameter() -> dict:
 
 
 def rule_parameters(plans) -> dict[str, dict]:
+    """Each rule's own parameters, then once for the pack those every rule has (see input_parameter_name)."""
     parameters = {}
     for plan in plans:
         descriptions = plan.spec.metadata.get("Perimeter", {}).get("ParameterDescriptions", {})
         for name, default in plan.spec.parameter_defaults.items():
-            parameters[rule_parameter_name(plan.logical, name)] = {
-                "Type": "String",
-                "Default": default,
-                "Description": f"{plan.rule_id} rule parameter {name}: {descriptions.get(name, '')}".strip()[:4000],
-            }
-        if plan.spec.periodic_frequency:
+            if name not in PACK_WIDE_PARAMETERS:
+                parameters[input_parameter_name(plan.logical, name)] = {
+                    "Type": "String",
+                    "Default": default,
+                    "Description": f"{plan.rule_id} rule parameter {name}: {descriptions.get(name, '')}".strip()[:4000],
+                }
+        if plan.spec.declaration["trigger"]["periodic"]:
             parameters[frequency_parameter_name(plan.logical)] = {
                 "Type": "String",
                 "Default": plan.spec.periodic_frequency,
                 "AllowedValues": list(FREQUENCIES),
                 "Description": f"{plan.rule_id}: how often Config runs this periodic rule (MaximumExecutionFrequency).",
+            }
+    if plans:
+        for name, parameter in PACK_WIDE_PARAMETERS.items():
+            parameters[input_parameter_name("", name)] = {
+                "Type": "String",
+                "Default": parameter["default"],
+                "AllowedPattern": "^[0-9]{0,4}$",  # blank (the default) or the integer every rule parses
+                "Description": f"Every rule's parameter {name}: {parameter['description']}"[:4000],
             }
     return parameters
 

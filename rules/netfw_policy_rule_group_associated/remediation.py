@@ -22,7 +22,9 @@ from perimeter.firewall import (
     DEFAULT_ACTION_ORDER, STATEFUL, STATELESS, STRICT_ORDER, RuleGroup, firewall_policy_from_configuration,
     firewall_policy_item, rule_group_from_configuration, rule_group_item,
 )
-from perimeter.remediation import InputError, boolean_input, client, error_code, rule_parameters, string_list_input
+from perimeter.remediation import (
+    InputError, boolean_input, client, error_code, exemption_refusal, rule_parameters, string_list_input,
+)
 from perimeter.verdicts import COMPLIANT, Verdict
 from perimeter.rules.netfw_policy_rule_group_associated.rule import Parameters, evaluate, missing_types, parse_parameters
 from perimeter.rules.netfw_rule_group_not_empty.rule import evaluate as evaluate_rule_group
@@ -70,7 +72,12 @@ def handler(events, context):
     key = _policy_key(nfw, events["FirewallPolicy"].strip())
     for attempt in range(1, MAX_ATTEMPTS + 1):
         described = _describe_policy(nfw, key)
+        # Each read brings the policy's Tags: exempt (even if tagged during retries) means unchanged, at no extra call.
         policy_arn = described["FirewallPolicyResponse"]["FirewallPolicyArn"]
+        exempt = exemption_refusal(RULE, described["FirewallPolicyResponse"].get("Tags"))
+        if exempt:
+            return {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn, "References": [],
+                    "Attempts": attempt, **exempt}
         associations = [_plan(described, group, group_order, requested) for group, group_order in groups]
         new = [entry for entry in associations if entry.new]
         planned = copy.deepcopy(described)

@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+
 DECLARATION = {
     "id": "sg-ingress-port-range-restricted",
     "title": "Security groups must not open inbound port ranges",
@@ -50,6 +52,12 @@ DECLARATION = {
             ],
             "default": "any",
             "description": "any (every source counts), public (only CIDRs holding a globally routable address), world (only 0.0.0.0/0 and ::/0)."
+        },
+        "trustedSources": TRUSTED_SOURCES_PARAMETER,
+        "includeSelfReferences": {
+            "type": "boolean",
+            "default": "false",
+            "description": "true to judge rules whose source is the group itself (the default group's all traffic from itself); false leaves them out."
         }
     },
     "lambdaPermissions": [],
@@ -59,7 +67,8 @@ DECLARATION = {
             {
                 "actions": [
                     "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSecurityGroupRules"
+                    "ec2:DescribeSecurityGroupRules",
+                    "ec2:DescribeTags"
                 ],
                 "resources": [
                     "*"

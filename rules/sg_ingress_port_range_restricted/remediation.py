@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 from perimeter.parameters import ParameterError, int_value
 from perimeter.ports import parse_port
 from perimeter.remediation import (
-    InputError, RemediationError, boolean_input, client, error_code, outcome, rule_parameters, string_list_input,
+    InputError, RemediationError, boolean_input, client, ec2_tags, error_code, exemption_refusal, outcome,
+    rule_parameters, string_list_input,
 )
 from perimeter.securitygroups import (
     ALL_TRAFFIC, CIDR_IPV4, CIDR_IPV6, PREFIX_LIST, SECURITY_GROUP, Permission, SecurityGroup, ingress_from_rules,
@@ -22,10 +23,13 @@ from perimeter.securitygroups import (
 )
 from perimeter.rules.sg_ingress_port_range_restricted.rule import offending_permissions, parse_parameters
 
+RULE = "sg-ingress-port-range-restricted"
 PAGE_SIZE = 200  # MaxResults of DescribeSecurityGroupRules (5-1000)
 # Runbook parameter -> the rule parameter it carries, with the same meaning and the same validation.
 RULE_PARAMETERS = {"MaxPorts": "maxPorts", "AuthorizedTcpPorts": "authorizedTcpPorts",
-                   "AuthorizedUdpPorts": "authorizedUdpPorts", "SourceScope": "sourceScope"}
+                   "AuthorizedUdpPorts": "authorizedUdpPorts", "SourceScope": "sourceScope",
+                   "TrustedSources": "trustedSources",
+                   "IncludeSelfReferences": "includeSelfReferences"}
 REPLACEMENT_PARAMETERS = {"tcp": "ReplacementTcpPorts", "udp": "ReplacementUdpPorts"}
 GROUP_GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
 NOT_FOUND, DUPLICATE, NO_ROOM = "InvalidPermission.NotFound", "InvalidPermission.Duplicate", \
@@ -56,19 +60,23 @@ class Run:
 def handler(events, context):
     run = Run()
     try:
-        remediate(events, run)
+        ec2 = client("ec2")
+        exempt = exemption_refusal(RULE, ec2_tags(ec2, events["SecurityGroupId"]))
+        if exempt:  # tagged perimeter:exempt:<rule id> with an active exemption: nothing changes
+            return outcome({**run.outputs(), **exempt}, None)
+        remediate(events, run, ec2)
     except Exception as error:  # returned, not raised: the outputs must exist on failure too
         return outcome(run.outputs(), error)
     return outcome(run.outputs(), None)
 
 
-def remediate(events: dict, run: Run) -> None:
+def remediate(events: dict, run: Run, ec2=None) -> None:
     group_id = events["SecurityGroupId"]
     parameters = rule_parameters(events, RULE_PARAMETERS, parse_parameters)
     ports = {protocol: port_list(events.get(name), name) for protocol, name in REPLACEMENT_PARAMETERS.items()}
     quota = quota_input(events.get("InboundRuleQuota"))
     dry_run = boolean_input(events.get("DryRun", True), "DryRun")
-    ec2 = client("ec2")
+    ec2 = ec2 or client("ec2")
 
     group, run.owners = read_group(ec2, group_id)
     removals = offending_permissions(group, parameters)

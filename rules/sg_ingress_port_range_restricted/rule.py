@@ -56,6 +56,15 @@ S18 Given a configuration without ipPermissions, or a port that is not a whole n
     Then the item is malformed: the invocation fails naming the field
     (e.g. "AWS::EC2::SecurityGroup sg-0abc: ipPermissions is missing"); a whole-number float port (22.0,
     as advanced-query exports write it) is that port
+S19 Given trustedSources "203.0.113.0/24,2001:db8::/32,pl-0123456789abcdef0,sg-0123456789abcdef0" and ranges
+    from 203.0.113.128/25, 2001:db8:1::/48, that prefix list and that group
+    Then COMPLIANT: trusted sources are not judged; the same range from 203.0.112.0/23 (wider than the trusted
+    CIDR) or from another group is NON_COMPLIANT naming only the untrusted sources
+S20 Given trustedSources with an entry that is no CIDR, prefix list id or group id (e.g. "10.0.0.0/33", "office")
+    Then the invocation fails with InvalidParametersError naming trustedSources and the entry
+S21 Given all traffic from the group itself (the default group's rule) and includeSelfReferences unset or "false"
+    Then that rule is not judged: COMPLIANT; with "true", NON_COMPLIANT "... all traffic from sg-..."
+    (a reference to another group is judged either way)
 """
 from __future__ import annotations
 
@@ -63,12 +72,15 @@ from dataclasses import dataclass
 
 from perimeter.items import configuration_of
 from perimeter.declarations import declared_values
+from perimeter.cidrs import TrustedSources, parse_trusted_sources
 from perimeter.ports import PortRange, covered_by_one
 from perimeter.securitygroups import (
     ALL_TRAFFIC,
+    SCOPE_WORDS,
     Permission,
     SecurityGroup,
-    in_scope,
+    judged,
+    is_self_reference,
     security_group_from_configuration,
 )
 from perimeter.rules.sg_ingress_port_range_restricted.declaration import DECLARATION
@@ -81,6 +93,8 @@ class Parameters:
     authorized_tcp: tuple[PortRange, ...] = ()
     authorized_udp: tuple[PortRange, ...] = ()
     source_scope: str = "any"
+    trusted: TrustedSources = TrustedSources()
+    include_self_references: bool = False
 
 
 def parse_parameters(raw: dict) -> Parameters:
@@ -91,6 +105,8 @@ def parse_parameters(raw: dict) -> Parameters:
         authorized_tcp=values["authorizedTcpPorts"],
         authorized_udp=values["authorizedUdpPorts"],
         source_scope=values["sourceScope"],
+        trusted=parse_trusted_sources(values["trustedSources"]),
+        include_self_references=values["includeSelfReferences"],
     )
 
 
@@ -113,16 +129,14 @@ def _openness(permission: Permission) -> tuple:
 
 
 def offending_permissions(group: SecurityGroup, parameters: Parameters) -> list[Permission]:
-    """The in-scope ingress permissions that open a non-exempt range, most open first."""
+    """The in-scope ingress permissions from untrusted sources that open a non-exempt range, most open first."""
     offenders = [
         permission
         for permission in group.ingress
-        if opens_port_range(permission, parameters) and in_scope(permission.source, parameters.source_scope)
+        if opens_port_range(permission, parameters) and judged(permission.source, parameters.source_scope, parameters.trusted)
+        and (parameters.include_self_references or not is_self_reference(permission, group.group_id))
     ]
     return sorted(offenders, key=_openness)
-
-
-_SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
 
 
 def evaluate(item: dict, parameters: Parameters) -> Verdict:
@@ -131,6 +145,6 @@ def evaluate(item: dict, parameters: Parameters) -> Verdict:
     if not offenders:
         return Verdict(
             COMPLIANT,
-            f"No inbound port range over {parameters.max_ports} port(s) open to {_SCOPE_WORDS[parameters.source_scope]}",
+            f"No inbound port range over {parameters.max_ports} port(s) open to {SCOPE_WORDS[parameters.source_scope]}",
         )
     return Verdict(NON_COMPLIANT, summarise("Inbound port ranges open", [p.label() for p in offenders]))

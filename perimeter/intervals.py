@@ -1,0 +1,48 @@
+"""Interval arithmetic over inclusive integer ranges: union, intersection, what is left uncovered.
+
+Generic over ``(first, last)`` NamedTuples (``_replace`` builds the results, so they have the input's type): the SG
+rules run it over perimeter.ports.PortRange, perimeter.networkacls over address ranges. A module of its own so that
+runbooks importing perimeter.ports do not bundle it. Pure stdlib.
+"""
+from __future__ import annotations
+
+
+def merged(ranges):
+    """The union of ``ranges`` as sorted, disjoint, non-adjacent ranges (``80,81`` is ``80-81``)."""
+    result = []
+    for current in sorted(ranges):
+        if result and current.first <= result[-1].last + 1:
+            result[-1] = result[-1]._replace(last=max(result[-1].last, current.last))
+        else:
+            result.append(current)
+    return tuple(result)
+
+
+def overlap(a, b):
+    """The part both ranges hold, or None."""
+    first, last = max(a.first, b.first), min(a.last, b.last)
+    return a._replace(first=first, last=last) if first <= last else None
+
+
+def intersection(port_range, ranges):
+    """The parts of ``port_range`` inside the union of ``ranges``, sorted and merged."""
+    return merged(part for part in (overlap(port_range, other) for other in ranges) if part is not None)
+
+
+def uncovered(port_range, ranges):
+    """The parts of ``port_range`` outside the union of ``ranges``, sorted."""
+    parts, start = [], port_range.first
+    for covering in merged(ranges):
+        if covering.last < start or covering.first > port_range.last:
+            continue
+        if covering.first > start:
+            parts.append(port_range._replace(first=start, last=covering.first - 1))
+        start = max(start, covering.last + 1)
+    if start <= port_range.last:
+        parts.append(port_range._replace(first=start, last=port_range.last))
+    return tuple(parts)
+
+
+def port_list_text(ranges) -> str:
+    """``22, 3389, 8000-8010``: ranges as an annotation names them."""
+    return ", ".join(str(port_range) for port_range in ranges)

@@ -1,0 +1,46 @@
+"""The plain formats: JSON and CSV, one row per finding, written as the findings come."""
+from __future__ import annotations
+
+import csv
+import json
+from typing import Iterable, TextIO
+
+from perimeter.reports.base import ReportContext
+from perimeter.scan import Finding
+from perimeter.verdicts import NON_COMPLIANT
+
+
+def write_json(findings: Iterable[Finding], stream: TextIO, context: ReportContext | None = None) -> bool:
+    """A JSON array of findings, one per line, written as they come."""
+    non_compliant = False
+    separator = "[\n  "
+    for finding in findings:
+        record = finding._asdict()
+        if record["exemption"] is None:  # only items carrying the rule's exemption tag have one
+            del record["exemption"]
+        stream.write(separator + json.dumps(record))
+        separator = ",\n  "
+        non_compliant = non_compliant or finding.complianceType == NON_COMPLIANT
+    stream.write("[]\n" if separator == "[\n  " else "\n]\n")
+    return non_compliant
+
+
+def write_csv(findings: Iterable[Finding], stream: TextIO, context: ReportContext | None = None) -> bool:
+    """RFC 4180 CSV (``\\r\\n`` line ends, quotes where needed), a header row of Finding's field names.
+
+    A cell that a spreadsheet would run as a formula (text starting with = + - @, tab or carriage return)
+    gets a leading apostrophe, as OWASP's "CSV Injection" guidance advises: resource names and annotations
+    come from the scanned accounts.
+    """
+    writer = csv.writer(stream)
+    writer.writerow(Finding._fields)
+    non_compliant = False
+    for finding in findings:
+        writer.writerow(["" if value is None else _inert(json.dumps(value) if isinstance(value, dict) else str(value))
+                         for value in finding])
+        non_compliant = non_compliant or finding.complianceType == NON_COMPLIANT
+    return non_compliant
+
+
+def _inert(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
