@@ -21,7 +21,7 @@ PascalCase ``Tags: [{Key, Value}]`` from the APIs, and the same inside the confi
 
 Trusted sources (``trustedSources``, the rules that judge sources) are address semantics: perimeter.cidrs.
 
-Pure: standard library only (bundled into runbook scripts too).
+Pure: standard library only (the remediation functions run it too).
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ every port) and its CIDR holds the address.
 
 ``decided_ports`` answers "for which of these ports does this entry decide at least one address of this set?"
 exactly, with interval arithmetic over ports and addresses (no sampling): the entry decides a packet when it
-matches and no earlier entry of its family does. Pure stdlib: bundled into runbook scripts.
+matches and no earlier entry of its family does. Pure stdlib.
 """
 from __future__ import annotations
 

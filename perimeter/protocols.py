@@ -8,7 +8,7 @@ protocol given by number (SCTP, DCCP, UDP-Lite) is open on every port; the other
 Numbers: IANA's Assigned Internet Protocol Numbers (https://www.iana.org/assignments/protocol-numbers).
 
 A protocol is kept in the spelling the model compares: ``-1``, one of EC2's four names, or the number as
-text (``"132"``). Pure stdlib: bundled into runbook scripts.
+text (``"132"``). Pure stdlib.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Reads the configuration item's camelCase spelling, the EC2 API's PascalCase spelling
 (DescribeSecurityGroups) and the flat rules of DescribeSecurityGroupRules, so the rule, the live scan
-and the remediation runbook all judge the same model. Pure stdlib: bundled into runbook scripts.
+and the remediation runbook all judge the same model. Pure stdlib.
 """
 from __future__ import annotations
 
