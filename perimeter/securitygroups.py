@@ -252,6 +252,17 @@ TRUSTED_SOURCES_PARAMETER = {
 }
 
 
+def source_scope_parameter(default: str) -> dict:
+    """The sourceScope parameter of a rule that judges security-group sources (SOURCE_SCOPES), declared once."""
+    return {
+        "type": "choice",
+        "values": list(SOURCE_SCOPES),
+        "default": default,
+        "description": "any (every source, prefix lists and groups included), public (only CIDRs holding a globally "
+                       "routable address), world (only 0.0.0.0/0 and ::/0).",
+    }
+
+
 def judged(source: Source, scope: str, trusted) -> bool:
     """Does this source count: in the scope, and not trusted (``trusted``: a perimeter.cidrs.TrustedSources)?"""
     return in_scope(source, scope) and not trusted.covers(source.value)

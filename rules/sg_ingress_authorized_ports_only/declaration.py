@@ -4,7 +4,7 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
-from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER, source_scope_parameter
 
 DECLARATION = {
     "id": "sg-ingress-authorized-ports-only",
@@ -38,16 +38,7 @@ DECLARATION = {
             "default": "",
             "description": "Comma list of udp ports and ranges in-scope sources may reach. All traffic (-1) is authorized only when both lists cover 0-65535."
         },
-        "sourceScope": {
-            "type": "choice",
-            "values": [
-                "any",
-                "public",
-                "world"
-            ],
-            "default": "world",
-            "description": "world (only 0.0.0.0/0 and ::/0, the default), public (CIDRs holding a globally routable address), any (every source, prefix lists and groups included)."
-        },
+        "sourceScope": source_scope_parameter("world"),
         "trustedSources": TRUSTED_SOURCES_PARAMETER
     },
     "lambdaPermissions": [],

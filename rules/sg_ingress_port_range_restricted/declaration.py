@@ -4,7 +4,7 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
-from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER, source_scope_parameter
 
 DECLARATION = {
     "id": "sg-ingress-port-range-restricted",
@@ -43,16 +43,7 @@ DECLARATION = {
             "default": "",
             "description": "Comma list of ports and ranges. A udp permission wholly inside one listed range is exempt. Neither list covers SCTP, DCCP, UDP-Lite or all traffic (-1)."
         },
-        "sourceScope": {
-            "type": "choice",
-            "values": [
-                "any",
-                "public",
-                "world"
-            ],
-            "default": "any",
-            "description": "any (every source counts), public (only CIDRs holding a globally routable address), world (only 0.0.0.0/0 and ::/0)."
-        },
+        "sourceScope": source_scope_parameter("any"),
         "trustedSources": TRUSTED_SOURCES_PARAMETER,
         "includeSelfReferences": {
             "type": "boolean",

@@ -8,7 +8,7 @@ README catalog from this dict.
 # with high risk"), the default of restrictedTcpPorts.
 EC2_19_PORTS = "20,21,22,23,25,110,135,143,445,1433,1434,3000,3306,3389,4333,5000,5432,5500,5601,8080,8088,8888,9200,9300"
 
-from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER, source_scope_parameter
 
 DECLARATION = {
     "id": "sg-ingress-restricted-ports",
@@ -49,16 +49,7 @@ DECLARATION = {
             "default": "",
             "description": "Comma list of udp ports and ranges no in-scope source may reach. Both lists empty is invalid."
         },
-        "sourceScope": {
-            "type": "choice",
-            "values": [
-                "any",
-                "public",
-                "world"
-            ],
-            "default": "world",
-            "description": "world (only 0.0.0.0/0 and ::/0, the default), public (CIDRs holding a globally routable address), any (every source, prefix lists and groups included)."
-        },
+        "sourceScope": source_scope_parameter("world"),
         "trustedSources": TRUSTED_SOURCES_PARAMETER
     },
     "lambdaPermissions": [],
