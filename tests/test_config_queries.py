@@ -158,7 +158,19 @@ def test_one_optional_automation_rule_per_pack_rule_gives_its_findings_the_rules
         assert rule["Condition"] == "CreatesAutomationRules"
         assert update["Severity"] == {"Label": spec.declaration["severity"].upper()}
         assert update["Note"]["Text"] == spec.declaration["title"]
-        assert rule["Properties"]["Criteria"]["Title"] == [{"Comparison": "CONTAINS", "Value": spec.rule_id}]
+        assert rule["Properties"]["Criteria"]["Title"] == [
+            {"Comparison": "CONTAINS", "Value": {"Fn::Sub": "${NamePrefix}" + spec.rule_id}}]
+
+
+def _with_prefix(value, prefix: str):
+    """``value`` with each ``{"Fn::Sub": "${NamePrefix}..."}`` resolved as CloudFormation would."""
+    if isinstance(value, dict):
+        if list(value) == ["Fn::Sub"] and value["Fn::Sub"].startswith("${NamePrefix}"):
+            return prefix + value["Fn::Sub"].removeprefix("${NamePrefix}")
+        return {key: _with_prefix(inner, prefix) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_with_prefix(inner, prefix) for inner in value]
+    return value
 
 
 def test_automation_rules_are_valid_create_automation_rule_requests():
@@ -166,7 +178,8 @@ def test_automation_rules_are_valid_create_automation_rule_requests():
         "CreateAutomationRule").input_shape
     orders = []
     for rule in of_type("AWS::SecurityHub::AutomationRule").values():
-        assert _problems(rule["Properties"], shape) == ""
+        # The Title filter's value is ${NamePrefix}<rule id>: validated as deployed with the default prefix.
+        assert _problems(_with_prefix(rule["Properties"], "perimeter-"), shape) == ""
         orders.append(rule["Properties"]["RuleOrder"])
     assert len(set(orders)) == len(orders)
 

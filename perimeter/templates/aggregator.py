@@ -16,16 +16,23 @@ delegated administrator, in the region it works from.
   fields. An automation rule cannot change a finding's Title (FINDING_FIELDS_UPDATE updates Note, Severity,
   VerificationState, Confidence, Criticality, Types, UserDefinedFields, Workflow, RelatedFindings:
   AutomationRulesFindingFieldsUpdate in the Security Hub API reference). Security Hub must be enabled, and the
-  rules live in the administrator account of the region Security Hub aggregates findings to. A rule matches the
-  Config integration's findings (ProductName ``Config``) whose Title, the Config rule's name, contains the pack
-  rule id (the deployed names are ``<NamePrefix><rule id>``, a conformance pack adds a suffix), and only FAILED
-  ones. The finding's product fields also hold the rule name, but CloudFormation's AutomationRule criteria have
-  no ProductFields filter.
+  rules live in the administrator account of the region Security Hub aggregates findings to.
+  What a rule matches, per the Security Hub User Guide ("AWS Config" integration, "Interpreting AWS Config finding
+  names in Security Hub"): Security Hub makes each Config evaluation a finding whose ProductName is ``Config``,
+  whose Title is the Config rule's name (as is ProductFields ``aws/config/ConfigRuleName``), whose GeneratorId is
+  the rule's ARN (``config-rule/config-rule-<generated id>``: no template deployed elsewhere can know it), and
+  whose Compliance.Status is FAILED for NON_COMPLIANT; every one is MEDIUM. Automation rule criteria have no
+  ProductFields filter (AutomationRulesFindingFilters, in the API and in CloudFormation), so the rule matches the
+  Title: it CONTAINS ``<NamePrefix><rule id>``, the name the pack's templates give the Config rule (a conformance
+  pack's rules carry a ``-conformance-pack-<id>`` suffix as well, hence CONTAINS rather than EQUALS). The prefix
+  keeps AWS's managed rules of the same name (``netfw-logging-enabled``, ...) out; only FAILED findings change.
+  tests/test_securityhub_automation.py matches the criteria against findings built as the guide documents them.
 """
 from __future__ import annotations
 
 from perimeter.templates.cfn import FORMAT_VERSION, arn_of, is_true, ref, resource, sub
-from perimeter.templates.naming import logical_id
+from perimeter.templates.naming import NAME_PREFIX, logical_id, named
+from perimeter.templates.template_parameters import name_prefix_parameter
 
 AGGREGATOR_NAME = "AggregatorName"
 CREATE_AUTOMATION_RULES = "CreateSecurityHubAutomationRules"
@@ -79,7 +86,7 @@ def _automation_rule(order: int, plan) -> dict:
                         f"{declaration['severity'].upper()}, the rule's title as note")[:1024],
         "Criteria": {
             "ProductName": [{"Comparison": "EQUALS", "Value": "Config"}],
-            "Title": [{"Comparison": "CONTAINS", "Value": declaration["id"]}],
+            "Title": [{"Comparison": "CONTAINS", "Value": named(plan.spec)}],
             "ComplianceStatus": [{"Comparison": "EQUALS", "Value": "FAILED"}],
         },
         "Actions": [{"Type": "FINDING_FIELDS_UPDATE", "FindingFieldsUpdate": {
@@ -115,6 +122,9 @@ def org_aggregator(plans) -> dict:
                         "read, stored advanced queries, and optional Security Hub automation rules giving each "
                         "pack rule's Config findings its severity (management or delegated administrator account)"),
         "Parameters": {
+            NAME_PREFIX: {**name_prefix_parameter([plan.spec for plan in plans]), "Description": (
+                "The NamePrefix the pack's stack, StackSet or conformance pack was deployed with: the automation "
+                "rules match the findings of the Config rules named <prefix><rule id>.")},
             AGGREGATOR_NAME: {"Type": "String", "Default": "perimeter-organization", "AllowedPattern": "^[\\w\\-]{1,256}$",
                               "Description": "The aggregator's name: give it to perimeter scan/report --aggregator."},
             CREATE_AUTOMATION_RULES: {"Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
