@@ -3,12 +3,20 @@ displays is checked against the scan's own findings; filters work from the page'
 must show a page, not a blank one. Chromium is required: .ci/run installs it when missing."""
 from __future__ import annotations
 
+import io
+import json
 from collections import Counter
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 import browser
 from example_report import example_findings, render_example_report
+from perimeter.registry import rule_by_id
+from perimeter.reports import ReportContext, write_json
+from perimeter.reports.dashboard import write_html
+from perimeter.scan import read_items, scan
+from test_exemptions_scan import RULE, group
 from test_reports import parse
 
 
@@ -106,3 +114,52 @@ def test_the_blank_check_catches_a_blank_page(tmp_path):
     shot = browser.screenshot(blank.as_uri(), tmp_path / "blank.png")
 
     assert _looks_blank(browser.colour_census(shot))
+
+
+# --- exemptions: the page lists the active ones ending within 30 days, read from the scan's `exemption` object ----
+
+AS_OF = date(2026, 12, 1)  # tests/test_exemptions_scan.py's snapshot: soon, far, old (expired), wrong (invalid), none
+
+
+@pytest.fixture(scope="module")
+def exemptions_page(tmp_path_factory):
+    if browser.chromium() is None:
+        pytest.fail(browser.MISSING)
+    folder = tmp_path_factory.mktemp("exemptions")
+    snapshot = folder / "snapshot.json"
+    snapshot.write_text(json.dumps({"fileVersion": "1.0", "configurationItems": [
+        group("sg-0000000000000soon", "2026-12-10 vendor appliance CHG-7"),
+        group("sg-0000000000000last", "2026-12-31 last day of the window"),
+        group("sg-00000000000000far", "2027-06-30 lab"),
+        group("sg-000000000000000old", "2026-11-01 done"),
+        group("sg-0000000000000wrong", "someday"),
+        group("sg-000000000000000none", None),
+    ]}), encoding="utf-8")
+    rules = [rule_by_id(RULE)]
+    findings = list(scan(read_items(snapshot), rules, {}, as_of=AS_OF))
+    scanned = io.StringIO()
+    write_json(findings, scanned)
+    page = folder / "report.html"
+    with open(page, "w", encoding="utf-8") as stream:  # generated a year before: the horizon is the scan's date
+        write_html(findings, stream, ReportContext(rules, "exemptions", datetime(2025, 12, 1, tzinfo=timezone.utc),
+                                                   as_of=AS_OF))
+    return json.loads(scanned.getvalue()), parse(browser.dump_dom(page.as_uri()))
+
+
+def test_the_browser_lists_the_active_exemptions_ending_within_30_days_as_the_json_has_them(exemptions_page):
+    rows, shown = exemptions_page
+    last = (AS_OF + timedelta(days=30)).isoformat()
+    expected = sorted(((row["exemption"]["expires"], row["rule"], row["resourceId"], row["exemption"]["reason"])
+                       for row in rows if row.get("exemption", {}).get("state") == "active"
+                       and row["exemption"]["expires"] <= last))
+
+    listed = [(cells[0], cells[1], cells[4].split()[1], cells[5]) for cells in shown.tables["expiring"][1:]]
+
+    assert expected == [("2026-12-10", RULE, "sg-0000000000000soon", "vendor appliance CHG-7"),
+                        ("2026-12-31", RULE, "sg-0000000000000last", "last day of the window")]
+    assert listed == expected  # neither the far one, nor the expired or invalid ones, nor the untagged group
+    assert shown.tables["expiring"][0] == ["Expires", "Rule", "Account", "Region", "Resource", "Reason"]
+
+
+def test_without_active_exemptions_ending_soon_there_is_no_such_section(rendered):
+    assert "expiring" not in rendered.tables  # examples/organization-query.json carries no exemption tag

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 
 class ReportError(ValueError):
@@ -14,5 +14,10 @@ class ReportContext:
     rules: list  # perimeter.registry.RuleSpec of the rules judged, in report order
     source: str  # what was judged, in words ("perimeter scan of snapshot.json")
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    as_of: date | None = None  # the date exemptions were judged at (scan --as-of); None: the day of ``now``
+
+    @property
+    def judged_on(self) -> date:
+        return self.as_of or self.now.date()
 
 

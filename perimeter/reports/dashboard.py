@@ -1,8 +1,9 @@
 """The HTML dashboard: one self-contained file (inline style and script, no fetch), readable offline.
 
 What it shows: totals; compliance per rule (counts and a bar); compliance per account and region; the
-non-compliant resources with their annotations, filterable by rule, account and severity; exemptions that expire
-within EXPIRING_DAYS, when the rows carry exemptions. Tables are written here, so the page reads without
+non-compliant resources with their annotations, filterable by rule, account and severity; the active exemptions that
+end within EXPIRING_DAYS of the date they were judged at (the scan's ``exemption`` object: ``expires``, ``reason``,
+``state``), when the rows carry exemptions. Tables are written here, so the page reads without
 script; the script only filters rows. The filters start from the address's fragment (``#rule=...&account=...&
 severity=...``), so a filtered view can be bookmarked and shared.
 
@@ -17,6 +18,7 @@ from html import escape
 from typing import Any, Iterable, TextIO
 
 from perimeter.reports.base import ReportContext
+from perimeter.exemptions import ACTIVE
 from perimeter.scan import Finding
 from perimeter.verdicts import COMPLIANCE_TYPES, COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE
 
@@ -97,10 +99,13 @@ def _options(values: Iterable[str], everything: str) -> str:
         f'<option value="{escape(value)}">{escape(value)}</option>' for value in values)
 
 
-def _expiry(finding: Finding) -> date | None:
-    """The expiry date of the row's exemption, when the row carries one (``exemption.expires``, YYYY-MM-DD)."""
+def _active_until(finding: Finding) -> date | None:
+    """The last day of the row's exemption while it is active (``exemption.state`` active, ``expires`` YYYY-MM-DD);
+    None for a row without one, or with an expired or invalid one: those exempt nothing."""
     exemption = getattr(finding, "exemption", None)
-    expires = exemption.get("expires") if isinstance(exemption, dict) else None
+    if not isinstance(exemption, dict) or exemption.get("state") != ACTIVE:
+        return None
+    expires = exemption.get("expires")
     try:
         return date.fromisoformat(expires) if isinstance(expires, str) else None
     except ValueError:
@@ -113,13 +118,13 @@ def write_html(findings: Iterable[Finding], stream: TextIO, context: ReportConte
     per_place: dict[tuple, Counter] = {}
     offenders: list[Finding] = []
     expiring: list[tuple[date, Finding]] = []
-    horizon = context.now.date() + timedelta(days=EXPIRING_DAYS)
+    horizon = context.judged_on + timedelta(days=EXPIRING_DAYS)
     for finding in findings:
         per_rule.setdefault(finding.rule, Counter())[finding.complianceType] += 1
         per_place.setdefault((finding.accountId or "", finding.awsRegion or ""), Counter())[finding.complianceType] += 1
         if finding.complianceType == NON_COMPLIANT:
             offenders.append(finding)
-        expiry = _expiry(finding)
+        expiry = _active_until(finding)
         if expiry is not None and expiry <= horizon:
             expiring.append((expiry, finding))
     severity_rank = {severity: rank for rank, severity in enumerate(SEVERITY_ORDER)}
@@ -193,10 +198,14 @@ def _page(context, per_rule, per_place, offenders, expiring) -> str:
     parts.append("</section>")
     if expiring:
         parts.append(f'<section><h2>Exemptions expiring within {EXPIRING_DAYS} days</h2><table id="expiring"><thead>'
-                     "<tr><th>Expires</th><th>Rule</th><th>Account</th><th>Resource</th></tr></thead><tbody>")
+                     "<tr><th>Expires</th><th>Rule</th><th>Account</th><th>Region</th><th>Resource</th><th>Reason</th>"
+                     "</tr></thead><tbody>")
         for expiry, finding in expiring:
+            name = f"<br>{escape(finding.resourceName)}" if finding.resourceName else ""
             parts.append(f"<tr><td>{expiry.isoformat()}</td><td><code>{escape(finding.rule)}</code></td>"
-                         f"<td>{_text(finding.accountId)}</td><td><code>{escape(finding.resourceId)}</code></td></tr>")
+                         f"<td>{_text(finding.accountId)}</td><td>{_text(finding.awsRegion)}</td>"
+                         f"<td>{escape(finding.resourceType)}<br><code>{escape(finding.resourceId)}</code>{name}</td>"
+                         f'<td class="annotation">{_text(finding.exemption.get("reason"))}</td></tr>')
         parts.append("</tbody></table></section>")
     parts.append(f"</main><script>{SCRIPT}</script></body></html>\n")
     return "".join(parts)
