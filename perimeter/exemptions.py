@@ -109,6 +109,13 @@ def tags_of(item: dict) -> dict[str, str]:
     return found
 
 
+def carries_tags(item: dict) -> bool:
+    """Whether the item records its tags anywhere (even none): ``tags``, or a tags field of its configuration."""
+    configuration = item.get("configuration")
+    return item.get("tags") is not None or (
+        isinstance(configuration, dict) and any(True for _ in _configuration_tags(configuration)))
+
+
 def _configuration_tags(configuration: dict) -> Iterator[tuple[str, Any]]:
     """The configuration's own tags and those of its members (FirewallPolicyResponse.Tags, ...), either spelling."""
     for name in ("tags", "Tags"):

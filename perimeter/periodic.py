@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from perimeter.exemptions import INVALID, read_exemption, tag_key, tags_of
+from perimeter.exemptions import INVALID, carries_tags, read_exemption, tag_key, tags_of
 from perimeter.items import normalise_item
 
 GONE_ANNOTATION = "Resource no longer exists"
@@ -91,8 +91,9 @@ def exemption_pass(client_factory, rule_id: str, resource_types, as_of: date, ma
             for raw in response.get("baseConfigurationItems") or []:
                 item = normalise_item(raw)
                 # BatchGetResourceConfig's BaseConfigurationItem has no tags member: where the configuration does
-                # not carry them either, the query's tags (the same recorded state) stand in.
-                if not tags_of(item):
+                # not record them either, the query's tags (the same recorded state) stand in. A configuration
+                # that records them, even as none, is the current word: the tag may be gone since the query's index.
+                if not carries_tags(item):
                     item["tags"] = due[(item["resourceType"], item["resourceId"])]
                 items.append(item)
             pending = response.get("unprocessedResourceKeys") or []

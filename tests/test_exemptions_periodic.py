@@ -138,6 +138,20 @@ def test_a_resource_that_lost_its_tag_is_left_alone(aws, monkeypatch):
     assert aws.operations("config") == ["SelectResourceConfig"]  # no BatchGet, no GetComplianceDetails, no put
 
 
+@pytest.mark.parametrize("tags_now", [[{"key": "Name", "value": "build-agents"}], []],
+                         ids=["other tags remain", "no tag remains"])
+def test_a_resource_that_lost_its_tag_after_the_querys_index_is_judged_without_it(aws, monkeypatch, tags_now):
+    """The query's index still lists the expired tag, but the item BatchGetResourceConfig returns no longer carries
+    it (its configuration records its tags, perhaps none): the stale tag does not stand in for the current ones."""
+    on(monkeypatch, "2026-12-02")
+    current = recorded_group(None)
+    current["configuration"] = json.dumps({**json.loads(current["configuration"]), "tags": tags_now})
+    expect(aws, [row(SG_ID, {tag_key(SG_RULE): "2026-12-01 vendor appliance"})],
+           [(KEY, {"baseConfigurationItems": [current]})])
+    assert delivered(lambda_handler_for(rule_by_id(SG_RULE))(scheduled_event(), None)) == {
+        SG_ID: ("NON_COMPLIANT", OPEN)}
+
+
 def test_an_exemption_that_becomes_valid_is_honoured_without_a_change(aws, monkeypatch):
     value = "2027-12-03 migration"  # 367 days ahead on 2026-12-01: too far for maxExemptionDays 365 until 12-03
     on(monkeypatch, "2026-12-03")
