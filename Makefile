@@ -41,6 +41,7 @@ demo: $(BASE_STAMP)
 SSM_SCHEMA_PACKAGE := aws-ssm-document-language-service@1.0.0
 SSM_SCHEMA_STAMP := build/npm/.stamp-$(SSM_SCHEMA_PACKAGE)
 $(SSM_SCHEMA_STAMP):
+	@command -v npm >/dev/null || { echo "npm is missing: make test needs it for $(SSM_SCHEMA_PACKAGE) (.ci/run installs it; Debian: apt-get install npm)" >&2; exit 2; }
 	mkdir -p build/npm
 	npm install --prefix build/npm --no-audit --no-fund $(SSM_SCHEMA_PACKAGE)
 	touch $@
