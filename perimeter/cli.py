@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     report_parser.add_argument("--aggregator", metavar="NAME", required=True, help="the Config aggregator")
     report_parser.add_argument("--rule", action="append", dest="rules", metavar="RULE_ID", help="only this rule (repeatable)")
     report_parser.add_argument("--profile", metavar="P", help="the AWS profile to use")
+    report_parser.add_argument("--name-prefix", metavar="PREFIX", dest="name_prefix",
+                               help="the NamePrefix the pack was deployed with (default perimeter-): Config rules "
+                               "named <PREFIX><rule id> are the pack's")
     report_parser.add_argument("--format", choices=REPORT_FORMATS, default="html")
     pack_parser = commands.add_parser(
         "pack",
@@ -294,7 +297,7 @@ def run_report(arguments: argparse.Namespace) -> int:
 
     rules = [_rule(rule_id) for rule_id in dict.fromkeys(arguments.rules)] if arguments.rules else list(all_rules())
     return _render(lambda: deployed_findings(arguments.aggregator, rules, arguments.profile,
-                                             progress=Progress().track),
+                                             progress=Progress().track, name_prefix=arguments.name_prefix),
                    arguments.format, rules, f"deployed rules reported to aggregator {arguments.aggregator}")
 
 

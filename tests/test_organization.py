@@ -119,9 +119,12 @@ def deployed_evaluations() -> dict[str, list[tuple]]:
 
     _, findings = example_findings()
     names = {spec.rule_id: f"perimeter-{spec.rule_id}" for spec in all_rules()}  # deployed by the account stack
-    names["netfw-policy-rule-group-associated"] = "netfw-policy-rule-group-associated-conformance-pack-x1y2z3"
-    evaluations: dict[str, list[tuple]] = {"required-tags": [
-        (ACCOUNTS[0], REGIONS[0], "AWS::S3::Bucket", "logs", "NON_COMPLIANT", "tag owner missing")]}
+    names["netfw-policy-rule-group-associated"] = "perimeter-netfw-policy-rule-group-associated-conformance-pack-x1y2z3"
+    evaluations: dict[str, list[tuple]] = {
+        "required-tags": [(ACCOUNTS[0], REGIONS[0], "AWS::S3::Bucket", "logs", "NON_COMPLIANT", "tag owner missing")],
+        # AWS's managed rule of the same name as a pack rule, deployed under its identifier
+        "netfw-logging-enabled": [(ACCOUNTS[0], REGIONS[0], "AWS::NetworkFirewall::Firewall", "managed-fw",
+                                   "NON_COMPLIANT", "managed rule's annotation")]}
     for f in findings:
         evaluations.setdefault(names[f.rule], []).append(
             (f.accountId, f.awsRegion, f.resourceType, f.resourceId, f.complianceType, f.annotation))
@@ -144,7 +147,7 @@ def test_report_renders_what_the_deployed_rules_reported(capsys, deployed):
     assert shown == {spec.rule_id: [str(expected[spec.rule_id, kind]) for kind in
                                     ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")] for spec in all_rules()}
     assert len(parse(page).tables["places"]) == 1 + 6
-    assert "required-tags" not in page and "logs" not in page
+    assert "required-tags" not in page and "logs" not in page and "managed-fw" not in page
 
 
 def test_report_pages_through_summaries_and_details(capsys, deployed):
@@ -153,11 +156,11 @@ def test_report_pages_through_summaries_and_details(capsys, deployed):
     summaries = deployed.calls_to("DescribeAggregateComplianceByConfigRules")
     details = deployed.calls_to("GetAggregateComplianceDetailsByConfigRule")
     assert len(summaries) > 1 and "NextToken" in summaries[-1]
-    pack_rules = [name for name in deployed_evaluations() if name != "required-tags"]  # those with evaluations
+    pack_rules = [name for name in deployed_evaluations() if name.startswith("perimeter-")]  # with evaluations
     pack_places = len(pack_rules) * 6  # six account-regions
     assert len({(d["ConfigRuleName"], d["AccountId"], d["AwsRegion"]) for d in details}) == pack_places
     assert any("NextToken" in d for d in details)
-    assert not [d for d in details if d["ConfigRuleName"] == "required-tags"]
+    assert not [d for d in details if d["ConfigRuleName"] in ("required-tags", "netfw-logging-enabled")]
 
 
 def test_report_json_rows_carry_rule_severity_account_region_and_annotation(capsys, deployed):
@@ -172,15 +175,39 @@ def test_report_json_rows_carry_rule_severity_account_region_and_annotation(caps
                               for row in json.loads(scanned))
 
 
-@pytest.mark.parametrize("name, rule", [
-    ("perimeter-sg-ingress-port-range-restricted", "sg-ingress-port-range-restricted"),
-    ("netfw-rule-group-not-empty-conformance-pack-abcd1234", "netfw-rule-group-not-empty"),
-    ("acme-netfw-policy-rule-group-associated", "netfw-policy-rule-group-associated"),
-    ("required-tags", None),
-    ("sg-ingress-port-range-restricted2", None),
+@pytest.mark.parametrize("name, prefix, rule", [
+    ("perimeter-sg-ingress-port-range-restricted", None, "sg-ingress-port-range-restricted"),
+    ("perimeter-netfw-rule-group-not-empty-conformance-pack-abcd1234", None, "netfw-rule-group-not-empty"),
+    ("acme-netfw-policy-rule-group-associated", "acme-", "netfw-policy-rule-group-associated"),
+    ("acme-netfw-policy-rule-group-associated", None, None),
+    ("netfw-logging-enabled", None, None),  # AWS's managed rule of that name
+    ("netfw-logging-enabled-conformance-pack-abcd1234", None, None),
+    ("netfw-logging-enabled", "", "netfw-logging-enabled"),  # a pack deployed without a prefix: indistinguishable
+    ("required-tags", None, None),
+    ("perimeter-sg-ingress-port-range-restricted2", None, None),
 ])
-def test_deployed_config_rules_are_matched_to_pack_rules_by_name(name, rule):
-    assert pack_rule_of(name, [spec.rule_id for spec in all_rules()]) == rule
+def test_deployed_config_rules_are_matched_to_pack_rules_by_name(name, prefix, rule):
+    ids = [spec.rule_id for spec in all_rules()]
+    assert (pack_rule_of(name, ids) if prefix is None else pack_rule_of(name, ids, prefix)) == rule
+
+
+def test_the_reports_default_prefix_is_the_templates():
+    from perimeter.reports.deployed import DEFAULT_NAME_PREFIX
+    from perimeter.templates.naming import DEFAULT_NAME_PREFIX as TEMPLATES_DEFAULT
+
+    assert DEFAULT_NAME_PREFIX == TEMPLATES_DEFAULT
+
+
+def test_report_takes_the_prefix_the_pack_was_deployed_with(capsys):
+    evaluations = {("acme-" + name.removeprefix("perimeter-")) if name.startswith("perimeter-") else name: rows
+                   for name, rows in deployed_evaluations().items()}  # the pack deployed with NamePrefix acme-
+    with FakeAggregator(AGGREGATOR, ROWS, evaluations, page_cap=3):
+        _, default, _ = run(capsys, "report", "--aggregator", AGGREGATOR, "--format", "json")
+        _, acme, _ = run(capsys, "report", "--aggregator", AGGREGATOR, "--format", "json", "--name-prefix", "acme-")
+        _, scanned, _ = run(capsys, "scan", EXAMPLE, "--format", "json")
+
+    assert json.loads(default) == []
+    assert len(json.loads(acme)) == len(json.loads(scanned))
 
 
 # --- scan s3://bucket/prefix --------------------------------------------------------------------------------

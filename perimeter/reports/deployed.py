@@ -6,9 +6,10 @@ rule's compliance per account and region, then, for each (rule, account, region)
 ``GetAggregateComplianceDetailsByConfigRule`` for its evaluation results
 (https://docs.aws.amazon.com/config/latest/APIReference/API_GetAggregateComplianceDetailsByConfigRule.html).
 
-A Config rule is the pack's when its name holds a pack rule id as a whole hyphen-separated part: the templates
-name rules ``<NamePrefix><rule id>`` (``perimeter-sg-ingress-port-range-restricted``), and conformance packs add
-their own suffix (``...-conformance-pack-abc123``). Results carry no resource name or ARN (the API does not return
+A Config rule is the pack's when its name holds ``<NamePrefix><rule id>`` as a whole hyphen-separated part: the
+templates name rules so (``perimeter-sg-ingress-port-range-restricted``), and conformance packs add their own suffix
+(``...-conformance-pack-abc123``). The prefix (``--name-prefix``, default the templates' ``perimeter-``) keeps out
+AWS managed rules that share a pack rule's id and keep it as their name (``netfw-logging-enabled``, ...). Results carry no resource name or ARN (the API does not return
 them); the annotation is the one the rule's Lambda wrote.
 """
 from __future__ import annotations
@@ -32,10 +33,13 @@ DETAILS_PAGE = 100  # GetAggregateComplianceDetailsByConfigRule's Limit maximum
 SUMMARY_PAGE = 1000  # DescribeAggregateComplianceByConfigRules' Limit maximum
 
 
-def pack_rule_of(config_rule_name: str, rule_ids: Iterable[str]) -> str | None:
+DEFAULT_NAME_PREFIX = "perimeter-"  # the templates' NamePrefix default (tests/test_organization.py keeps them equal)
+
+
+def pack_rule_of(config_rule_name: str, rule_ids: Iterable[str], name_prefix: str = DEFAULT_NAME_PREFIX) -> str | None:
     """The pack rule a deployed Config rule runs, by its name; the longest id wins (ids may share a prefix)."""
     for rule_id in sorted(rule_ids, key=len, reverse=True):
-        if re.search(rf"(?:^|-){re.escape(rule_id)}(?:-|$)", config_rule_name):
+        if re.search(rf"(?:^|-){re.escape(name_prefix + rule_id)}(?:-|$)", config_rule_name):
             return rule_id
     return None
 
@@ -52,9 +56,10 @@ def _pages(call: Callable, arguments: dict, key: str) -> Iterator[dict]:
 
 def deployed_findings(
     aggregator: str, rules: list, profile: str | None = None, region: str | None = None,
-    progress: Callable[[Iterable], Iterable] = lambda items: items,
+    progress: Callable[[Iterable], Iterable] = lambda items: items, name_prefix: str | None = None,
 ) -> Iterator[Finding]:
     specs = {spec.rule_id: spec for spec in rules}
+    name_prefix = DEFAULT_NAME_PREFIX if name_prefix is None else name_prefix
     try:
         session = boto3.Session(profile_name=profile)
         client = session.client("config", region_name=region or session.region_name, config=CLIENT_CONFIG)
@@ -63,7 +68,7 @@ def deployed_findings(
                            "AggregateComplianceByConfigRules")
         places = {}
         for summary in summaries:
-            rule_id = pack_rule_of(summary["ConfigRuleName"], specs)
+            rule_id = pack_rule_of(summary["ConfigRuleName"], specs, name_prefix)
             if rule_id:
                 places[(summary["ConfigRuleName"], summary["AccountId"], summary["AwsRegion"])] = rule_id
         for (name, account, aws_region), rule_id in places.items():
