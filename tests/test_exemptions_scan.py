@@ -26,16 +26,21 @@ def group(group_id: str, value: str | None) -> dict:
     return item
 
 
-@pytest.fixture
-def snapshot(tmp_path):
-    path = tmp_path / "snapshot.json"
-    path.write_text(json.dumps({"fileVersion": "1.0", "configurationItems": [
+def exempt_groups() -> list[dict]:
+    """Groups whose exemption, on 2026-12-01, ends soon, ends far ahead, has expired, is invalid, or is absent."""
+    return [
         group("sg-0000000000000soon", "2026-12-10 vendor appliance"),
         group("sg-00000000000000far", "2027-06-30 lab"),
         group("sg-000000000000000old", "2026-11-01 done"),
         group("sg-0000000000000wrong", "someday"),
         group("sg-000000000000000none", None),
-    ]}), encoding="utf-8")
+    ]
+
+
+@pytest.fixture
+def snapshot(tmp_path):
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps({"fileVersion": "1.0", "configurationItems": exempt_groups()}), encoding="utf-8")
     return path
 
 
