@@ -284,3 +284,23 @@ def test_s3_empty_prefix_says_so(capsys, delivery_bucket):
     status, _, err = run(capsys, "scan", "s3://org-config/elsewhere/")
 
     assert status == 2 and err == "perimeter: error: s3://org-config/elsewhere/: no .json or .json.gz object under this prefix\n"
+
+
+# --- progress: long reads draw a line on a terminal, as the live scan does ----------------------------------
+
+
+@pytest.mark.parametrize("source", ["aggregator", "s3"])
+def test_long_reads_show_progress_on_a_terminal_and_clear_it(capsys, monkeypatch, delivery_bucket, source):
+    from test_live_scan import Terminal
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    argv = ["--aggregator", AGGREGATOR] if source == "aggregator" else ["s3://org-config/o-abc/"]
+    with FakeAggregator(AGGREGATOR, ROWS, page_cap=10):
+        status = main(["scan", *argv, "--rule", "sg-default-closed"])
+
+    out = capsys.readouterr().out
+    drawn = terminal.getvalue()
+    assert status in (0, 1) and out.startswith("Rule") and "scanning" not in out
+    assert "\r\033[Kscanning: " in drawn and " SecurityGroup " in drawn
+    assert "\r\033[K" in drawn.split("scanning: ")[-1]  # the line is cleared before the results
