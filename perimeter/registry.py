@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -174,6 +175,18 @@ def apply_exemption(verdict: Verdict, exemption: Exemption | None) -> Verdict:
         return Verdict(verdict.compliance, _with_note(verdict.annotation,
                                                       f"exemption expired {exemption.expires.isoformat()}"))
     return Verdict(verdict.compliance, _with_note(verdict.annotation, f"exemption tag ignored: {exemption.problem}"))
+
+
+# apply_exemption's words for an active exemption, read back from an annotation a Lambda wrote (perimeter report):
+# "Exempt until 2027-03-31 (reason): would be ..." or "...; exempt until 2027-03-31 (reason), not needed". A reason
+# holds no parenthesis (tag values allow letters, digits, spaces and + - = . _ : / @).
+_ACTIVE_IN_ANNOTATION = re.compile(r"(?:^Exempt|; exempt) until (\d{4}-\d{2}-\d{2}) \(([^()]+)\)(?::|, not needed)")
+
+
+def active_exemption_in(annotation: str) -> dict | None:
+    """The ``exemption`` object (expires, reason, state active) of a COMPLIANT annotation that says it is exempt."""
+    found = _ACTIVE_IN_ANNOTATION.search(annotation or "")
+    return {"expires": found.group(1), "reason": found.group(2), "state": ACTIVE} if found else None
 
 
 def _with_note(annotation: str, note: str) -> str:

@@ -160,3 +160,31 @@ def test_a_pack_of_thirty_rules_still_has_one_max_exemption_days():
     names = rule_parameters([Plan(spec, f"Rule{n}") for n in range(30)])
     assert list(names) == ["MaxExemptionDays"]
     assert all(spec.parameter_defaults["maxExemptionDays"] == "365" for spec in all_rules())
+
+
+# --- an active exemption read back from the annotation a Lambda wrote (perimeter report) ---------------------------
+@pytest.mark.parametrize("compliance, annotation", [
+    (NON_COMPLIANT, "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0"),
+    (NON_COMPLIANT, "x" * 400),  # cut to 256: the date and reason stay
+    (COMPLIANT, "No inbound port range over 1 port(s) open"),
+    (COMPLIANT, "y (with parentheses) " * 20),
+])
+def test_an_active_exemption_is_read_back_from_the_annotation_it_produced(compliance, annotation):
+    from perimeter.registry import active_exemption_in
+
+    exemption = read_exemption("2027-03-31 vendor appliance CHG-1 owner@example.com", AS_OF, 365)
+    written = apply_exemption(Verdict(compliance, annotation), exemption)
+
+    assert written.compliance == COMPLIANT
+    assert active_exemption_in(written.annotation) == {
+        "expires": "2027-03-31", "reason": "vendor appliance CHG-1 owner@example.com", "state": ACTIVE}
+
+
+@pytest.mark.parametrize("value", ["2026-11-01 done", "someday"])
+def test_an_expired_or_invalid_exemption_is_not_read_back_as_active(value):
+    from perimeter.registry import active_exemption_in
+
+    written = apply_exemption(Verdict(NON_COMPLIANT, "open"),
+                              read_exemption(value, AS_OF, 365))
+    assert active_exemption_in(written.annotation) is None
+    assert active_exemption_in("Inbound port ranges open: tcp 22 from 0.0.0.0/0") is None

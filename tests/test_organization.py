@@ -304,3 +304,23 @@ def test_long_reads_show_progress_on_a_terminal_and_clear_it(capsys, monkeypatch
     assert status in (0, 1) and out.startswith("Rule") and "scanning" not in out
     assert "\r\033[Kscanning: " in drawn and " SecurityGroup " in drawn
     assert "\r\033[K" in drawn.split("scanning: ")[-1]  # the line is cleared before the results
+
+
+def test_report_shows_the_exemptions_the_deployed_rules_reported_and_those_ending_soon(capsys):
+    from datetime import datetime, timedelta, timezone
+
+    soon = (datetime.now(timezone.utc).date() + timedelta(days=10)).isoformat()
+    rows = [(ACCOUNTS[0], REGIONS[0], "AWS::EC2::SecurityGroup", "sg-0000000000000soon", "COMPLIANT",
+             f"Exempt until {soon} (vendor appliance CHG-7): would be NON_COMPLIANT: Inbound port ranges open: "
+             "tcp 0-65535 from 0.0.0.0/0"),
+            (ACCOUNTS[0], REGIONS[0], "AWS::EC2::SecurityGroup", "sg-000000000000000old", "NON_COMPLIANT",
+             "Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0; exemption expired 2026-11-01")]
+    with FakeAggregator(AGGREGATOR, ROWS, {"perimeter-sg-ingress-port-range-restricted": rows}):
+        _, out, _ = run(capsys, "report", "--aggregator", AGGREGATOR, "--format", "json")
+        _, page, _ = run(capsys, "report", "--aggregator", AGGREGATOR)
+
+    assert {row["resourceId"]: row.get("exemption") for row in json.loads(out)} == {
+        "sg-0000000000000soon": {"expires": soon, "reason": "vendor appliance CHG-7", "state": "active"},
+        "sg-000000000000000old": None}
+    (listed,) = parse(page).tables["expiring"][1:]
+    assert listed[0] == soon and "sg-0000000000000soon" in listed[4] and listed[5] == "vendor appliance CHG-7"

@@ -10,7 +10,8 @@ A Config rule is the pack's when its name holds ``<NamePrefix><rule id>`` as a w
 templates name rules so (``perimeter-sg-ingress-port-range-restricted``), and conformance packs add their own suffix
 (``...-conformance-pack-abc123``). The prefix (``--name-prefix``, default the templates' ``perimeter-``) keeps out
 AWS managed rules that share a pack rule's id and keep it as their name (``netfw-logging-enabled``, ...). Results carry no resource name or ARN (the API does not return
-them); the annotation is the one the rule's Lambda wrote.
+them); the annotation is the one the rule's Lambda wrote, and an active exemption it states becomes the finding's
+``exemption`` (the dashboard lists those that end soon).
 """
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ import boto3
 import botocore.exceptions
 
 from perimeter.live import CLIENT_CONFIG, LiveScanError, explain
+from perimeter.registry import active_exemption_in
 from perimeter.scan import Finding
+from perimeter.verdicts import COMPLIANT
 
 ACTIONS = {
     "DescribeAggregateComplianceByConfigRules": "config:DescribeAggregateComplianceByConfigRules",
@@ -78,9 +81,11 @@ def deployed_findings(
                              "AggregateEvaluationResults")
             for result in progress(_as_items(results)):
                 qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+                annotation = result.get("Annotation", "")
+                exempt = active_exemption_in(annotation) if result["ComplianceType"] == COMPLIANT else None
                 yield Finding(rule_id, specs[rule_id].declaration["severity"], result.get("AccountId", account),
                               result.get("AwsRegion", aws_region), qualifier["ResourceType"], qualifier["ResourceId"],
-                              None, None, result["ComplianceType"], result.get("Annotation", ""))
+                              None, None, result["ComplianceType"], annotation, exempt)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         raise LiveScanError(" ".join(explain(error, region, profile, NEEDS, ACTIONS).split())) from error
 
