@@ -13,14 +13,15 @@ netfw-policy-default-action-fragment-packets and netfw-policy-stateful-strict-or
 - ``update_request``: everything is sent back as read, the description and encryption configuration included: the
   API reference does not promise that an update omitting them keeps them.
 - ``verify``: describe the policy again and judge it with the rule's own evaluate.
-- ``remediate_stateless_default_action``: the runbook of the two stateless default-action rules (full packets,
-  fragmented packets), which differ only in the policy setting they judge.
+- ``remediate_action_list``: the handler of a runbook that rewrites one action list of the policy, given what to
+  change (``ActionListRemedy``): the stateless default-action runbooks (``stateless_default_action_remedy``: full
+  and fragmented packets differ only in the setting) and the strict-order runbook (StatefulDefaultActions).
 """
 from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -145,78 +146,102 @@ def verify(nfw, arn: str, rule_id: str, evaluate, parameters) -> tuple[dict, Ver
     return described, verdict
 
 
-# --- the stateless default-action runbooks (full packets, fragmented packets) ---------------------------------
-class DefaultActionRule(NamedTuple):
-    """What the two rules differ in: their id, the policy setting (API spelling), their parameter and code."""
+# --- runbooks that rewrite one action list of the policy ----------------------------------------------------------
+class ActionListRemedy(NamedTuple):
+    """A runbook that rewrites one action list of the policy (StatelessDefaultActions, StatefulDefaultActions...).
+
+    ``prepare(events, parameters)`` checks the runbook's own inputs before any call and returns what ``change``
+    needs; ``change(described, actions, prepared)`` returns the list as it should be, or raises RemediationError to
+    refuse. It is asked only about a policy the rule judges NON_COMPLIANT."""
 
     rule_id: str
-    setting: str  # StatelessDefaultActions or StatelessFragmentDefaultActions
-    runbook_parameter: str  # the runbook parameter carrying the rule's parameter of the allowed actions
-    rule_parameter: str  # statelessDefaultActions or statelessFragmentDefaultActions
+    setting: str  # the FirewallPolicy member, API spelling
+    twins: Mapping[str, str]  # runbook parameter -> the rule parameter it carries
     parse_parameters: Callable[[dict], Any]
     evaluate: Callable[[dict, Any], Verdict]
+    prepare: Callable[[dict, Any], Any]
+    change: Callable[[dict, list, Any], list]
 
 
-def remediate_stateless_default_action(events: dict, rule: DefaultActionRule) -> dict:
-    """Replace the policy's standard action in ``rule.setting`` with ``TargetAction``, keeping its custom actions.
-
-    The outputs are returned with any failure (perimeter.remediation.outcome); the document's Fail step raises it."""
-    outputs = {"Changed": False, "DryRun": True, "PolicyArn": "", "Setting": rule.setting, "Before": [],
-               "After": [], "Attempts": 0, "Message": ""}
+def remediate_action_list(events: dict, remedy: ActionListRemedy) -> dict:
+    """The runbook's handler: outputs ``Changed``, ``DryRun``, ``PolicyArn``, ``Setting``, ``Before`` / ``After`` (the
+    list as read and as written: enough to restore it), ``Attempts``, ``Message``; returned with any failure
+    (perimeter.remediation.outcome), which the document's Fail step raises."""
+    setting = remedy.setting
+    outputs = {"Changed": False, "DryRun": True, "PolicyArn": "", "Setting": setting, "Before": [], "After": [],
+               "Attempts": 0, "Message": ""}
     try:
         outputs["DryRun"] = dry_run = boolean_input(events.get("DryRun", True), "DryRun")
-        parameters = rule_parameters(events, {rule.runbook_parameter: rule.rule_parameter}, rule.parse_parameters)
-        target = _target_action(events.get("TargetAction", "aws:forward_to_sfe"), rule, parameters.allowed)
+        parameters = rule_parameters(events, remedy.twins, remedy.parse_parameters)
+        prepared = remedy.prepare(events, parameters)
         given = str(events["FirewallPolicy"]).strip()
         nfw = client("network-firewall")
 
         def plan(described: dict):
-            actions = list(described["FirewallPolicy"].get(rule.setting) or [])
+            actions = list(described["FirewallPolicy"].get(setting) or [])
             outputs["Before"] = outputs["After"] = actions
-            verdict = judge(described, rule.evaluate, parameters)
+            verdict = judge(described, remedy.evaluate, parameters)
             if verdict.compliance == COMPLIANT:
                 return None, verdict
-            standard = standard_stateless_action(tuple(actions), rule.setting)
             planned = copy.deepcopy(described)
-            # In place: the custom actions (metrics, flow capture) stay, in their order.
-            planned["FirewallPolicy"][rule.setting] = [target if action == standard else action for action in actions]
-            outputs["After"] = planned["FirewallPolicy"][rule.setting]
-            return planned, judge(planned, rule.evaluate, parameters)
+            planned["FirewallPolicy"][setting] = outputs["After"] = remedy.change(described, actions, prepared)
+            return planned, judge(planned, remedy.evaluate, parameters)
 
-        run = read_plan_update(nfw, policy_key(nfw, given), rule.rule_id, plan, dry_run=dry_run, given=given,
+        run = read_plan_update(nfw, policy_key(nfw, given), remedy.rule_id, plan, dry_run=dry_run, given=given,
                                outputs=outputs)
         if run.exempt:
             return outcome({**outputs, "Before": [], "After": [], **run.exempt}, None)
         arn, verdict = run.policy_arn, run.detail
         if run.planned is None:
-            outputs["Message"] = f"{rule.rule_id} judges {arn} COMPLIANT ({verdict.annotation}); nothing changed"
+            outputs["Message"] = f"{remedy.rule_id} judges {arn} COMPLIANT ({verdict.annotation}); nothing changed"
         elif dry_run:
-            outputs["Message"] = (f"Dry run: would set {rule.setting} of {arn} from {_listed(outputs['Before'])} to "
-                                  f"{_listed(outputs['After'])}, after which {rule.rule_id} would judge it "
+            outputs["Message"] = (f"Dry run: would set {setting} of {arn} from {_listed(outputs['Before'])} to "
+                                  f"{_listed(outputs['After'])}, after which {remedy.rule_id} would judge it "
                                   f"COMPLIANT ({verdict.annotation}); nothing changed")
         else:
             outputs["Changed"] = True
-            described, verdict = verify(nfw, arn, rule.rule_id, rule.evaluate, parameters)
-            outputs["After"] = described["FirewallPolicy"].get(rule.setting) or []
-            outputs["Message"] = (f"Set {rule.setting} of {arn} from {_listed(outputs['Before'])} to "
-                                  f"{_listed(outputs['After'])}; {rule.rule_id} now judges it COMPLIANT "
+            described, verdict = verify(nfw, arn, remedy.rule_id, remedy.evaluate, parameters)
+            outputs["After"] = described["FirewallPolicy"].get(setting) or []
+            outputs["Message"] = (f"Set {setting} of {arn} from {_listed(outputs['Before'])} to "
+                                  f"{_listed(outputs['After'])}; {remedy.rule_id} now judges it COMPLIANT "
                                   f"({verdict.annotation})")
     except Exception as error:  # returned, not raised: the outputs must exist on failure too
         return outcome(outputs, error)
     return outcome(outputs, None)
 
 
-def _target_action(value, rule: DefaultActionRule, allowed: tuple[str, ...]) -> str:
-    """TargetAction: a standard action that the rule's parameter allows, else the run is refused."""
-    target = str(value).strip()
-    if target not in STANDARD_STATELESS_ACTIONS:
-        raise InputError(f"parameter TargetAction: {value!r} is not one of {', '.join(STANDARD_STATELESS_ACTIONS)}")
-    if target not in allowed:
-        raise InputError(f"parameter TargetAction: {target} is not allowed by {rule.runbook_parameter} (rule "
-                         f"parameter {rule.rule_parameter}: {', '.join(allowed)}); the policy would still be "
-                         f"NON_COMPLIANT. Give one of {', '.join(allowed)}. Nothing changed.")
-    return target
-
-
-def _listed(actions: list[str]) -> str:
+def _listed(actions: list) -> str:
     return "[" + ", ".join(actions) + "]"
+
+
+# --- the stateless default-action runbooks (full packets, fragmented packets) ---------------------------------
+DEFAULT_TARGET_ACTION = "aws:forward_to_sfe"
+
+
+def stateless_default_action_remedy(rule_id: str, setting: str, rule_parameter: str, parse_parameters,
+                                    evaluate) -> ActionListRemedy:
+    """The runbook of a stateless default-action rule: the standard action of ``setting`` (StatelessDefaultActions
+    or StatelessFragmentDefaultActions) becomes ``TargetAction``; custom actions stay, in their places. The runbook
+    parameter carrying the rule's allowed actions is named like the setting (``statelessDefaultActions`` ->
+    ``StatelessDefaultActions``)."""
+    runbook_parameter = rule_parameter[:1].upper() + rule_parameter[1:]
+
+    def prepare(events: dict, parameters) -> str:
+        """TargetAction: a standard action that the rule's parameter allows, else the run is refused."""
+        value = events.get("TargetAction", DEFAULT_TARGET_ACTION)
+        target, allowed = str(value).strip(), parameters.allowed
+        if target not in STANDARD_STATELESS_ACTIONS:
+            raise InputError(f"parameter TargetAction: {value!r} is not one of "
+                             f"{', '.join(STANDARD_STATELESS_ACTIONS)}")
+        if target not in allowed:
+            raise InputError(f"parameter TargetAction: {target} is not allowed by {runbook_parameter} (rule "
+                             f"parameter {rule_parameter}: {', '.join(allowed)}); the policy would still be "
+                             f"NON_COMPLIANT. Give one of {', '.join(allowed)}. Nothing changed.")
+        return target
+
+    def change(described: dict, actions: list, target: str) -> list:
+        standard = standard_stateless_action(tuple(actions), setting)
+        return [target if action == standard else action for action in actions]  # custom actions in place
+
+    return ActionListRemedy(rule_id, setting, {runbook_parameter: rule_parameter}, parse_parameters, evaluate,
+                            prepare, change)

@@ -37,5 +37,26 @@ DECLARATION = {
         }
     },
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": {
+        "resourceIdParameter": "FirewallPolicy",
+        "permissions": [
+            {
+                "actions": [
+                    "network-firewall:ListFirewallPolicies"
+                ],
+                "resources": [
+                    "*"
+                ]
+            },
+            {
+                "actions": [
+                    "network-firewall:DescribeFirewallPolicy",
+                    "network-firewall:UpdateFirewallPolicy"
+                ],
+                "resources": [
+                    "arn:{partition}:network-firewall:{region}:{account}:firewall-policy/*"
+                ]
+            }
+        ]
+    }
 }
