@@ -205,21 +205,20 @@ def test_a_conflict_that_never_clears_fails_after_five_attempts_with_its_outputs
     assert len(nfw.calls_to("DescribeFirewallPolicy")) == 5 and nfw.firewall_policy(arn)[SETTING] == ALERTS
 
 
-def test_a_policy_deleted_mid_run_fails_loudly(document, nfw):
+@pytest.mark.parametrize("deleted_after_operation, message", [
+    ("DescribeFirewallPolicy", "Firewall policy {arn} was deleted after it was read"),
+    ("UpdateFirewallPolicy", "UpdateFirewallPolicy succeeded but {arn} no longer exists when described again"),
+], ids=["before-the-update", "right-after-the-update"])
+def test_a_policy_deleted_mid_run_fails_loudly_recording_what_changed(document, nfw, deleted_after_operation, message):
     arn = nfw.put_firewall_policy("edge", policy(ALERTS))
-    deleted_after(nfw, "DescribeFirewallPolicy")
+    deleted_after(nfw, deleted_after_operation)
     result = run(document, arn)
     assert result.status == FAILED
-    assert f"Firewall policy {arn} was deleted after it was read" in result.failure_message
-
-
-def test_a_policy_deleted_right_after_the_update_fails_loudly_recording_the_change(document, nfw):
-    arn = nfw.put_firewall_policy("edge", policy(ALERTS))
-    deleted_after(nfw, "UpdateFirewallPolicy")
-    result = run(document, arn)
-    assert result.status == FAILED
-    assert f"UpdateFirewallPolicy succeeded but {arn} no longer exists when described again" in result.failure_message
-    assert failure_outputs(result)["After"] == ["aws:drop_established", *ALERTS]
+    assert message.format(arn=arn) in result.failure_message
+    recorded = failure_outputs(result)
+    # Changed says whether the update went through; Before / After are the actions as read and as planned.
+    assert (recorded["Changed"], recorded["Before"], recorded["After"]) == \
+        (deleted_after_operation == "UpdateFirewallPolicy", ALERTS, ["aws:drop_established", *ALERTS])
 
 
 def test_an_exempt_policy_is_left_unchanged_and_the_run_says_until_when(document, nfw):

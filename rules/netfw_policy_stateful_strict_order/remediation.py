@@ -12,11 +12,13 @@ settings that are compatible with these settings"; StatefulRuleGroupReference Pr
 policies that specify the STRICT_ORDER rule order"), and the evaluation of every rule changes (StatefulEngineOptions
 RuleOrder: with DEFAULT_ACTION_ORDER pass rules run first, "followed by DROP, REJECT, and ALERT"; with STRICT_ORDER
 "provide your rules in the order that you want them to be evaluated"). Those are design decisions for the owner.
-Whether UpdateFirewallPolicy even accepts a changed RuleOrder is not documented either way: the API reference (the
-botocore 1.44 service model's documentation of UpdateFirewallPolicy, StatefulEngineOptions and RuleOrder) says
-nothing of it, unlike the TLS inspection configuration, which "You can't add or remove ... after you create a
-firewall policy". The migration is to build a new policy: CreateFirewallPolicy with StatefulEngineOptions RuleOrder
-STRICT_ORDER, then AssociateFirewallPolicy on each firewall that uses the old one.
+Whether UpdateFirewallPolicy accepts a changed RuleOrder at all: the API reference (the botocore 1.44 service model's
+documentation of UpdateFirewallPolicy, StatefulEngineOptions and RuleOrder) does not say it is fixed at creation, as
+it does for the TLS inspection configuration ("You can't add or remove a TLSInspectionConfiguration after you create
+a firewall policy"), and the CloudFormation reference gives StatefulEngineOptions RuleOrder "Update requires: No
+interruption". The migration the refusal names is the one that keeps a way back: a new policy (CreateFirewallPolicy
+with StatefulEngineOptions RuleOrder STRICT_ORDER), then AssociateFirewallPolicy on each firewall that uses the old
+one, which stays until deleted.
 """
 from __future__ import annotations
 
