@@ -225,6 +225,22 @@ def _described_item(resource_type: str, response: dict, prefix: str, configurati
     }
 
 
+
+def firewall_policy_remediation(*more_permissions: dict) -> dict:
+    """The declaration's ``remediation`` of a runbook that updates a firewall policy, declared once for the policy
+    rules (perimeter.firewall_policy_remediation): the runbook parameter FirewallPolicy gets the resource id, the
+    policy id Config records, which only ListFirewallPolicies (no resource-level permission: "*") turns into the ARN;
+    the policy is then read and updated by ARN. ``more_permissions``: what a runbook calls besides."""
+    return {
+        "resourceIdParameter": "FirewallPolicy",
+        "permissions": [
+            {"actions": ["network-firewall:ListFirewallPolicies"], "resources": ["*"]},
+            {"actions": ["network-firewall:DescribeFirewallPolicy", "network-firewall:UpdateFirewallPolicy"],
+             "resources": ["arn:{partition}:network-firewall:{region}:{account}:firewall-policy/*"]},
+            *more_permissions,
+        ],
+    }
+
 # --- firewalls ------------------------------------------------------------------------------------------------
 # Recorded AWS::NetworkFirewall::Firewall items: configuration.firewall{firewallArn, firewallId, firewallName,
 # firewallPolicyArn, vpcId, subnetMappings[{subnetId}], deleteProtection, subnetChangeProtection,

@@ -134,12 +134,15 @@ def test_stack_creates_functions_roles_permissions_documents(stack):
         [statement] = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
         assert statement["Principal"] == {"Service": "config.amazonaws.com"}
         assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": ACCOUNT_ID}}
-        groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
         remediated = spec in RUNBOOK_SPECS
-        assert [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [(f"/aws/lambda/{name}", 90)] + (
-            [(f"/aws/lambda/{name}-remediation", 90)] if remediated else [])
+        # A long rule id gets a short form in its remediation function's name (Lambda names hold 64 characters).
+        remediation_name = f"perimeter-{role_rule_part(spec.rule_id)}-remediation"
+        groups = [group for prefix in (name, remediation_name)
+                  for group in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}")["logGroups"]]
+        assert sorted({(g["logGroupName"], g.get("retentionInDays")) for g in groups}) == sorted(
+            [(f"/aws/lambda/{name}", 90)] + ([(f"/aws/lambda/{remediation_name}", 90)] if remediated else []))
         if remediated:  # its remediation function, with a role of its own
-            remediation = lam.get_function(FunctionName=f"{name}-remediation")["Configuration"]
+            remediation = lam.get_function(FunctionName=remediation_name)["Configuration"]
             assert (remediation["Handler"], remediation["Environment"]["Variables"]) == (
                 "perimeter.remediation_entry.lambda_handler", {"PERIMETER_RULE_ID": spec.rule_id})
             assert remediation["Role"].rsplit("/", 1)[1] == ids[f"{logical}RemediationFunctionRole"]

@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.firewall import firewall_policy_remediation
+
 DECLARATION = {
     "id": "netfw-policy-default-action-full-packets",
     "title": "Network Firewall policies must drop or forward full packets by default",
@@ -37,5 +39,5 @@ DECLARATION = {
         }
     },
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": firewall_policy_remediation(),
 }

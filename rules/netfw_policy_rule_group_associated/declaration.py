@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.firewall import firewall_policy_remediation
+
 DECLARATION = {
     "id": "netfw-policy-rule-group-associated",
     "title": "Network Firewall policies must reference stateful or stateless rule groups",
@@ -38,35 +40,11 @@ DECLARATION = {
         }
     },
     "lambdaPermissions": [],
-    "remediation": {
-        "resourceIdParameter": "FirewallPolicy",
-        "permissions": [
-            {
-                "actions": [
-                    "network-firewall:ListFirewallPolicies"
-                ],
-                "resources": [
-                    "*"
-                ]
-            },
-            {
-                "actions": [
-                    "network-firewall:DescribeFirewallPolicy",
-                    "network-firewall:UpdateFirewallPolicy"
-                ],
-                "resources": [
-                    "arn:{partition}:network-firewall:{region}:{account}:firewall-policy/*"
-                ]
-            },
-            {
-                "actions": [
-                    "network-firewall:DescribeRuleGroup"
-                ],
-                "resources": [
-                    "arn:{partition}:network-firewall:{region}:*:stateful-rulegroup/*",
-                    "arn:{partition}:network-firewall:{region}:*:stateless-rulegroup/*"
-                ]
-            }
-        ]
-    }
+    "remediation": firewall_policy_remediation({
+        "actions": ["network-firewall:DescribeRuleGroup"],
+        "resources": [
+            "arn:{partition}:network-firewall:{region}:*:stateful-rulegroup/*",
+            "arn:{partition}:network-firewall:{region}:*:stateless-rulegroup/*",
+        ],
+    }),
 }

@@ -7,13 +7,13 @@ policy would comply but inspect nothing), both by the rules' own code. The polic
 planned (a priority only where the rule order needs one), and the planned policy judged by this rule's evaluate: a
 plan still NON_COMPLIANT is refused with the rule's annotation, which names what is missing. The update carries the
 UpdateToken read and everything else as read (the API reference does not promise that an update omitting the
-description or encryption keeps them); a stale token means re-read and re-plan, at most MAX_ATTEMPTS times. The
-policy is then described again and judged: still NON_COMPLIANT fails the run.
+description or encryption keeps them); a stale token means re-read and re-plan, a bounded number of times. The
+policy is then described again and judged: still NON_COMPLIANT fails the run. The policy lookup and the
+read-plan-update loop are perimeter.firewall_policy_remediation's, shared with the other policy runbooks.
 """
 from __future__ import annotations
 
 import copy
-import re
 from typing import NamedTuple
 
 from botocore.exceptions import ClientError
@@ -22,28 +22,23 @@ from perimeter.firewall import (
     DEFAULT_ACTION_ORDER, STATEFUL, STATELESS, STRICT_ORDER, RuleGroup, firewall_policy_from_configuration,
     firewall_policy_item, rule_group_from_configuration, rule_group_item,
 )
+from perimeter.firewall_policy_remediation import describe_policy, policy_key, read_plan_update
 from perimeter.remediation import (
-    InputError, boolean_input, client, error_code, exemption_refusal, rule_parameters, string_list_input,
+    InputError, RemediationError, boolean_input, client, error_code, rule_parameters, string_list_input,
 )
 from perimeter.verdicts import COMPLIANT, Verdict
 from perimeter.rules.netfw_policy_rule_group_associated.rule import Parameters, evaluate, missing_types, parse_parameters
 from perimeter.rules.netfw_rule_group_not_empty.rule import evaluate as evaluate_rule_group
 
-MAX_ATTEMPTS = 5  # UpdateFirewallPolicy tries before giving up on a policy that keeps changing under us
 PRIORITY_STEP = 100  # a new reference goes this far above the highest priority of its list
 MAX_PRIORITY = 65535  # StatelessRuleGroupReference / StatefulRuleGroupReference Priority maximum
 LISTS = {STATEFUL: "StatefulRuleGroupReferences", STATELESS: "StatelessRuleGroupReferences"}
-POLICY_ID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 # AWS managed stateful groups come in two variants, each usable only in policies of that rule order.
 MANAGED_SUFFIXES = {"StrictOrder": STRICT_ORDER, "ActionOrder": DEFAULT_ACTION_ORDER}
 # Runbook parameter -> the rule parameter it carries, with the same meaning and the same validation.
 RULE_PARAMETERS = {"RequiredRuleGroupTypes": "requiredRuleGroupTypes"}
 GROUPS = "RuleGroupArn"
 RULE = "netfw-policy-rule-group-associated"
-
-
-class RemediationError(Exception):
-    """The policy cannot be remediated as asked; the message says why and what to do."""
 
 
 class Association(NamedTuple):  # not a dataclass: those need their module in sys.modules, a script is not there
@@ -69,15 +64,9 @@ def handler(events, context):
     requested = _priority(events.get("Priority"))
     parameters = rule_parameters(events, RULE_PARAMETERS, parse_parameters)
     groups = _rule_groups(nfw, events.get(GROUPS), parameters)
-    key = _policy_key(nfw, events["FirewallPolicy"].strip())
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        described = _describe_policy(nfw, key)
-        # Each read brings the policy's Tags: exempt (even if tagged during retries) means unchanged, at no extra call.
-        policy_arn = described["FirewallPolicyResponse"]["FirewallPolicyArn"]
-        exempt = exemption_refusal(RULE, described["FirewallPolicyResponse"].get("Tags"))
-        if exempt:
-            return {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn, "References": [],
-                    "Attempts": attempt, **exempt}
+    given = events["FirewallPolicy"].strip()
+
+    def plan(described: dict):
         associations = [_plan(described, group, group_order, requested) for group, group_order in groups]
         new = [entry for entry in associations if entry.new]
         planned = copy.deepcopy(described)
@@ -85,31 +74,28 @@ def handler(events, context):
             planned["FirewallPolicy"][entry.list_name] = [*planned["FirewallPolicy"].get(entry.list_name, []),
                                                           entry.reference]
         verdict = _judge(planned, parameters, groups)
-        result = {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn,
-                  "References": [entry.output(False) for entry in associations], "Attempts": attempt}
-        adding, note = " and ".join(entry.label() for entry in new), "".join(entry.note for entry in new)
-        if not new:
-            return {**result, "Message": f"{' and '.join(group.arn for group, _ in groups)} already in "
-                                         f"{policy_arn}, which {RULE} judges COMPLIANT ({verdict.annotation}); "
-                                         "nothing changed"}
-        if dry_run:
-            return {**result, "Message": f"Dry run: would add {adding} of {policy_arn}, after which {RULE} would "
-                                         f"judge it COMPLIANT ({verdict.annotation}); nothing changed{note}"}
-        try:
-            nfw.update_firewall_policy(**_update_request(planned))
-        except ClientError as error:
-            if error_code(error) == "InvalidTokenException":
-                continue  # another writer changed the policy since we read it: re-read and re-apply
-            raise
-        verdict = _verify(nfw, policy_arn, associations, parameters)
-        return {**result, "Changed": True, "References": [entry.output(entry.new) for entry in associations],
-                "Message": f"Added {adding} of {policy_arn}; {RULE} now judges it COMPLIANT "
-                           f"({verdict.annotation}){note}"}
-    raise RemediationError(
-        f"Firewall policy {events['FirewallPolicy']} kept changing while being updated: UpdateFirewallPolicy was "
-        f"refused with InvalidTokenException {MAX_ATTEMPTS} times in a row, each time after re-reading it. Nothing "
-        "was changed; run the remediation again once the other writer is done."
-    )
+        return (planned if new else None), (associations, new, verdict)
+
+    run = read_plan_update(nfw, policy_key(nfw, given), RULE, plan, dry_run=dry_run, given=events["FirewallPolicy"])
+    policy_arn = run.policy_arn
+    if run.exempt:
+        return {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn, "References": [],
+                "Attempts": run.attempts, **run.exempt}
+    associations, new, verdict = run.detail
+    result = {"Changed": False, "DryRun": dry_run, "PolicyArn": policy_arn,
+              "References": [entry.output(False) for entry in associations], "Attempts": run.attempts}
+    adding, note = " and ".join(entry.label() for entry in new), "".join(entry.note for entry in new)
+    if not new:
+        return {**result, "Message": f"{' and '.join(group.arn for group, _ in groups)} already in "
+                                     f"{policy_arn}, which {RULE} judges COMPLIANT ({verdict.annotation}); "
+                                     "nothing changed"}
+    if dry_run:
+        return {**result, "Message": f"Dry run: would add {adding} of {policy_arn}, after which {RULE} would "
+                                     f"judge it COMPLIANT ({verdict.annotation}); nothing changed{note}"}
+    verdict = _verify(nfw, policy_arn, associations, parameters)
+    return {**result, "Changed": True, "References": [entry.output(entry.new) for entry in associations],
+            "Message": f"Added {adding} of {policy_arn}; {RULE} now judges it COMPLIANT "
+                       f"({verdict.annotation}){note}"}
 
 
 def _rule_groups(nfw, value, parameters: Parameters) -> list[tuple[RuleGroup, str | None]]:
@@ -208,19 +194,8 @@ def _judge(planned: dict, parameters: Parameters, groups) -> Verdict:
     )
 
 
-def _update_request(planned: dict) -> dict:
-    response = planned["FirewallPolicyResponse"]
-    request = {"UpdateToken": planned["UpdateToken"], "FirewallPolicyArn": response["FirewallPolicyArn"],
-               "FirewallPolicy": planned["FirewallPolicy"]}
-    # Sent back as read, so the update cannot clear or reset them.
-    for name in ("Description", "EncryptionConfiguration"):
-        if response.get(name):
-            request[name] = response[name]
-    return request
-
-
 def _verify(nfw, policy_arn: str, associations: list[Association], parameters: Parameters) -> Verdict:
-    described = _describe_policy(nfw, {"FirewallPolicyArn": policy_arn})
+    described = describe_policy(nfw, {"FirewallPolicyArn": policy_arn})
     policy = firewall_policy_from_configuration(described)
     for entry in associations:
         references = policy.stateful_references if entry.list_name == LISTS[STATEFUL] else policy.stateless_references
@@ -233,29 +208,6 @@ def _verify(nfw, policy_arn: str, associations: list[Association], parameters: P
         raise RemediationError(f"UpdateFirewallPolicy succeeded but {RULE} still judges {policy_arn} "
                                f"{verdict.compliance} when described again: {verdict.annotation}")
     return verdict
-
-
-def _policy_key(nfw, given: str) -> dict:
-    """DescribeFirewallPolicy's identifying argument for an ARN, a name, or a policy id (looked up)."""
-    if given.startswith("arn:"):
-        return {"FirewallPolicyArn": given}
-    if POLICY_ID.match(given):
-        for page in nfw.get_paginator("list_firewall_policies").paginate():
-            for entry in page["FirewallPolicies"]:
-                response = _describe_policy(nfw, {"FirewallPolicyArn": entry["Arn"]})["FirewallPolicyResponse"]
-                if response["FirewallPolicyId"] == given:
-                    return {"FirewallPolicyArn": entry["Arn"]}
-    return {"FirewallPolicyName": given}  # a name (names may look like ids too)
-
-
-def _describe_policy(nfw, key: dict) -> dict:
-    try:
-        return nfw.describe_firewall_policy(**key)
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            raise RemediationError(f"Firewall policy {next(iter(key.values()))} does not exist in this account and "
-                                   "Region (no policy has that ARN, name or policy id); nothing changed") from None
-        raise
 
 
 def _reference(arn: str, priority: int | None) -> dict:

@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.firewall import firewall_policy_remediation
+
 DECLARATION = {
     "id": "netfw-policy-stateful-strict-order",
     "title": "Network Firewall policies must evaluate stateful rules in strict order, dropping what no rule passes",
@@ -31,5 +33,5 @@ DECLARATION = {
         }
     },
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": firewall_policy_remediation(),
 }

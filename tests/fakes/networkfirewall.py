@@ -953,6 +953,14 @@ class FakeNetworkFirewall(_FirewallsAndLogging):
             record.body, record.token, record.modified = body, self._new_uuid(), self._clock()
             return record.token
 
+    def delete_policy_now(self, name_or_arn: str) -> None:
+        """Act as another actor deleting the firewall policy (whatever firewalls are said to use it)."""
+        with self._lock:
+            record = self._arranged(name_or_arn)
+            if not isinstance(record, _Policy):
+                raise KeyError(f"{name_or_arn!r} is a rule group, not a firewall policy")
+            del self._policies[record.arn]
+
     def firewall_policy(self, name_or_arn: str) -> dict:
         """A copy of the stored FirewallPolicy object (a name means the default region)."""
         return copy.deepcopy(self._arranged(name_or_arn).body)
