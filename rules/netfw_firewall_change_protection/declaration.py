@@ -32,5 +32,27 @@ DECLARATION = {
         }
     },
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": {
+        "resourceIdParameter": "Firewall",
+        "permissions": [
+            {
+                "actions": [
+                    "network-firewall:ListFirewalls"
+                ],
+                "resources": [
+                    "*"
+                ]
+            },
+            {
+                "actions": [
+                    "network-firewall:DescribeFirewall",
+                    "network-firewall:UpdateSubnetChangeProtection",
+                    "network-firewall:UpdateFirewallPolicyChangeProtection"
+                ],
+                "resources": [
+                    "arn:{partition}:network-firewall:{region}:{account}:firewall/*"
+                ]
+            }
+        ]
+    }
 }

@@ -26,5 +26,26 @@ DECLARATION = {
     "runtime": "python3.12",
     "parameters": {},
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": {
+        "resourceIdParameter": "Firewall",
+        "permissions": [
+            {
+                "actions": [
+                    "network-firewall:ListFirewalls"
+                ],
+                "resources": [
+                    "*"
+                ]
+            },
+            {
+                "actions": [
+                    "network-firewall:DescribeFirewall",
+                    "network-firewall:UpdateFirewallDeleteProtection"
+                ],
+                "resources": [
+                    "arn:{partition}:network-firewall:{region}:{account}:firewall/*"
+                ]
+            }
+        ]
+    }
 }
