@@ -88,5 +88,76 @@ DECLARATION = {
             ]
         }
     ],
-    "remediation": None
+    "remediation": {
+        "resourceIdParameter": "Firewall",
+        "permissions": [
+            {
+                "actions": [
+                    "network-firewall:ListFirewalls"
+                ],
+                "resources": [
+                    "*"
+                ]
+            },
+            {
+                "actions": [
+                    "network-firewall:DescribeFirewall",
+                    "network-firewall:DescribeLoggingConfiguration",
+                    "network-firewall:UpdateLoggingConfiguration"
+                ],
+                "resources": [
+                    "arn:{partition}:network-firewall:{region}:{account}:firewall/*"
+                ]
+            },
+            {
+                "actions": [
+                    "logs:CreateLogDelivery",
+                    "logs:GetLogDelivery",
+                    "logs:UpdateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:DescribeResourcePolicies"
+                ],
+                "resources": [
+                    "*"
+                ]
+            },
+            {
+                "actions": [
+                    "logs:DescribeLogGroups"
+                ],
+                "resources": [
+                    "arn:{partition}:logs:{region}:{account}:log-group:*"
+                ]
+            },
+            {
+                "actions": [
+                    "s3:ListBucket",
+                    "s3:GetBucketPolicy",
+                    "s3:PutBucketPolicy"
+                ],
+                "resources": [
+                    "arn:{partition}:s3:::*"
+                ]
+            },
+            {
+                "actions": [
+                    "firehose:DescribeDeliveryStream",
+                    "firehose:TagDeliveryStream"
+                ],
+                "resources": [
+                    "arn:{partition}:firehose:{region}:{account}:deliverystream/*"
+                ]
+            },
+            {
+                "actions": [
+                    "iam:CreateServiceLinkedRole"
+                ],
+                "resources": [
+                    "arn:{partition}:iam::{account}:role/aws-service-role/delivery.logs.amazonaws.com/AWSServiceRoleForLogDelivery"
+                ]
+            }
+        ]
+    }
 }

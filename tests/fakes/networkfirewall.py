@@ -803,6 +803,13 @@ def _check_one_logging_change(current: list, wanted: list) -> None:
     if len(changed) > 1:
         raise _invalid(f"You can change only one log destination in a call to UpdateLoggingConfiguration; "
                        f"this call changes {sorted(changed)}")
+    # "You can't change the LogDestinationType or LogType in a LogDestinationConfig. To change these settings,
+    # delete the existing LogDestinationConfig object and create a new one, using two separate calls" (ibid.).
+    for log_type in changed:
+        if log_type in before and log_type in after and \
+                before[log_type]["LogDestinationType"] != after[log_type]["LogDestinationType"]:
+            raise _invalid(f"You can't change the LogDestinationType of the {log_type} LogDestinationConfig; delete "
+                           "it and create a new one in two calls to UpdateLoggingConfiguration")
 
 
 # --------------------------------------------------------------------------- the fake
