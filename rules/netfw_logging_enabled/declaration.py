@@ -3,6 +3,15 @@
 The schema is perimeter/declarations.py; `make generate` derives parameters.json (RDK), the templates and the
 README catalog from this dict. The pack's first periodic rule: it lists the firewalls itself every run (the
 frequency is a template parameter), and reads Config's record of its own earlier results to retire deleted ones.
+
+The remediation's permissions: the Network Firewall calls it makes; the log delivery permissions "you must have ...
+to make any changes to your firewall logging configuration" (Network Firewall Developer Guide, "Permissions to
+configure AWS Network Firewall logging": logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery,
+DeleteLogDelivery, ListLogDeliveries on *) and those of each destination type (its logging destination pages:
+s3:GetBucketPolicy/PutBucketPolicy on the bucket; logs:PutResourcePolicy, DescribeResourcePolicies, which take no
+resource, and DescribeLogGroups; firehose:TagDeliveryStream and iam:CreateServiceLinkedRole for the log delivery
+service-linked role); and the existence checks the rule makes (s3:ListBucket for HeadBucket, logs:DescribeLogGroups,
+firehose:DescribeDeliveryStream).
 """
 
 DECLARATION = {
