@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from perimeter.exemptions import tag_key
 from perimeter.firewall import firewall_item
+from tests.fakes.networkfirewall import FakeNetworkFirewall
 from tests.ssm.runner import FAILED, SUCCESS, run_document
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/NetworkFirewallRemediation"
 SUBNETS = {"subnet-0a1a1a1a1a1a1a1a1": "us-east-1a", "subnet-0b2b2b2b2b2b2b2b2": "us-east-1b"}
+
+
+@pytest.fixture
+def nfw():
+    """The Network Firewall fake (a test module imports this fixture to use it)."""
+    with FakeNetworkFirewall(region=REGION, account_id=ACCOUNT) as fake:
+        yield fake
 
 
 def new_firewall(nfw, name: str = "edge-fw", **settings) -> str:

@@ -10,10 +10,9 @@ from perimeter.exemptions import evaluation_date
 from perimeter.registry import load_rule
 from perimeter.runbooks import render_runbook
 from perimeter.templates.remediation_parameters import RESOURCE_ID, RULE_VALUE, map_remediation_parameters
-from tests.fakes.networkfirewall import FakeNetworkFirewall
 from tests.netfw_firewall_runbooks import (
-    ACCOUNT, REGION, ROLE, after_describe, exempt_tags, failed_outputs, new_firewall, outputs, run, verdict,
-)
+    REGION, ROLE, after_describe, exempt_tags, failed_outputs, new_firewall, nfw, outputs, run, verdict,
+)  # nfw: the fake, a fixture
 from tests.ssm.runner import run_document
 from tests.ssm.validator import validate_document
 
@@ -27,12 +26,6 @@ BOTH = {"requirePolicyChangeProtection": "true"}
 @pytest.fixture(scope="module")
 def document() -> dict:
     return render_runbook(RULE_DIR)
-
-
-@pytest.fixture
-def nfw():
-    with FakeNetworkFirewall(region=REGION, account_id=ACCOUNT) as fake:
-        yield fake
 
 
 def protections(nfw, arn: str) -> tuple[bool, bool]:

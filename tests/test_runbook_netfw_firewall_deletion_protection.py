@@ -12,8 +12,8 @@ from perimeter.runbooks import render_runbook
 from perimeter.templates.remediation_parameters import RESOURCE_ID, map_remediation_parameters
 from tests.fakes.networkfirewall import FakeNetworkFirewall
 from tests.netfw_firewall_runbooks import (
-    ACCOUNT, REGION, ROLE, after_describe, exempt_tags, failed_outputs, new_firewall, outputs, run, verdict,
-)
+    ACCOUNT, REGION, ROLE, after_describe, exempt_tags, failed_outputs, new_firewall, nfw, outputs, run, verdict,
+)  # nfw: the fake, a fixture
 from tests.ssm.runner import run_document
 from tests.ssm.validator import validate_document
 
@@ -25,12 +25,6 @@ SPEC = load_rule("perimeter.rules.netfw_firewall_deletion_protection.rule")
 @pytest.fixture(scope="module")
 def document() -> dict:
     return render_runbook(RULE_DIR)
-
-
-@pytest.fixture
-def nfw():
-    with FakeNetworkFirewall(region=REGION, account_id=ACCOUNT) as fake:
-        yield fake
 
 
 def test_the_rendered_document_is_valid_and_takes_the_resource_id(document):

@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.firewall import firewall_remediation
+
 DECLARATION = {
     "id": "netfw-firewall-change-protection",
     "title": "Network Firewall firewalls must have subnet change protection enabled",
@@ -32,27 +34,6 @@ DECLARATION = {
         }
     },
     "lambdaPermissions": [],
-    "remediation": {
-        "resourceIdParameter": "Firewall",
-        "permissions": [
-            {
-                "actions": [
-                    "network-firewall:ListFirewalls"
-                ],
-                "resources": [
-                    "*"
-                ]
-            },
-            {
-                "actions": [
-                    "network-firewall:DescribeFirewall",
-                    "network-firewall:UpdateSubnetChangeProtection",
-                    "network-firewall:UpdateFirewallPolicyChangeProtection"
-                ],
-                "resources": [
-                    "arn:{partition}:network-firewall:{region}:{account}:firewall/*"
-                ]
-            }
-        ]
-    }
+    "remediation": firewall_remediation("network-firewall:UpdateSubnetChangeProtection",
+                                       "network-firewall:UpdateFirewallPolicyChangeProtection")
 }
