@@ -7,6 +7,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from perimeter.exemptions import evaluation_date
@@ -215,3 +217,46 @@ def test_an_exempt_firewall_is_left_unchanged_and_the_run_says_until_when(docume
     out = outputs(run(document, arn, **TO_BUCKET))
     assert (out["ExemptUntil"], out["Changed"], out["Planned"]) == (until, False, [])
     assert nfw.calls_to(UPDATE) == nfw.calls_to("DescribeLoggingConfiguration") == [] and logged(nfw, arn) == []
+
+
+# --- the plan, pure: one log type per call, every required type ends at an existing destination, nothing else moves
+KINDS = {"S3": "bucketName", "CloudWatchLogs": "logGroup", "KinesisDataFirehose": "deliveryStream"}
+ENTRIES = st.builds(lambda kind, exists: (kind, exists), st.sampled_from(sorted(KINDS)), st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(current=st.dictionaries(st.sampled_from(["ALERT", "FLOW", "TLS"]), ENTRIES),
+       required=st.lists(st.sampled_from(["ALERT", "FLOW", "TLS"]), min_size=1, max_size=3, unique=True),
+       kind=st.sampled_from(sorted(KINDS)))
+def test_the_plan_changes_one_log_type_per_call_and_ends_compliant(current, required, kind):
+    from perimeter.rules.netfw_logging_enabled.remediation import next_change, plan
+
+    configs = [config(log_type, entry_kind, **{KINDS[entry_kind]: f"{log_type.lower()}-old"})
+               for log_type, (entry_kind, _) in current.items()]
+    exist = {log_type: exists for log_type, (_, exists) in current.items()}
+    given_destination = {"LogDestinationType": kind, "LogDestination": {KINDS[kind]: "given"}}
+    changes = plan(configs, exist, tuple(required), given_destination)
+    state, exist_now = configs, dict(exist)
+    for change in changes:
+        step, after = next_change(state, exist_now, tuple(required), given_destination)
+        assert step == change
+        before_by_type = {c["LogType"]: c for c in state}
+        after_by_type = {c["LogType"]: c for c in after}
+        touched = [t for t in before_by_type.keys() | after_by_type.keys()
+                   if before_by_type.get(t) != after_by_type.get(t)]
+        assert touched == [change.config["LogType"]]  # one LogDestinationConfig per call
+        kept = before_by_type.get(touched[0])
+        assert kept is None or after_by_type.get(touched[0]) is None or \
+            kept["LogDestinationType"] == after_by_type[touched[0]]["LogDestinationType"]  # no type change in place
+        state = after
+        exist_now[touched[0]] = change.action != "Remove"
+        if change.action == "Remove":
+            exist_now.pop(touched[0])
+    final = {c["LogType"]: c for c in state}
+    for log_type in required:
+        assert log_type in final and (exist.get(log_type) is True and final[log_type] == {c["LogType"]: c for c in
+                                                                                           configs}[log_type]
+                                      or final[log_type]["LogDestination"] == {KINDS[kind]: "given"})
+    untouched = [c for c in configs if c["LogType"] not in required or exist.get(c["LogType"]) is True]
+    assert all(c in state for c in untouched)
+    assert len(changes) <= 2 * len(required)

@@ -25,8 +25,9 @@ from typing import NamedTuple
 
 from botocore.exceptions import ClientError
 
-from perimeter.firewall import DESTINATIONS_EXIST_KEY, LOG_DESTINATION_KEYS, LOG_TYPES, LOGGING_KEY, LogDestination
-from perimeter.firewall import firewall_item
+from perimeter.firewall import (
+    DESTINATIONS_EXIST_KEY, LOG_DESTINATION_KEYS, LOG_TYPES, LOGGING_KEY, LogDestination, firewall_item,
+)
 from perimeter.firewall_logging import destination_exists, logging_supplement
 from perimeter.firewall_remediation import (
     FIREWALL_PARAMETER, describe_firewall, firewall_key, gone_if_not_found, judge, retry_stale_token,
