@@ -151,8 +151,11 @@ def protection_handler(events: dict, rule: ProtectionRule) -> dict:
                 described = _enable(nfw, described, protection, run)
             verdict = judge(rule.rule_id, firewall_item(describe_firewall(nfw, {"FirewallArn": arn})), parameters,
                             rule.evaluate, arn, f"Turned on {labels}")
-            run["Message"] = f"Turned on {labels} of {arn}; {rule.rule_id} now judges it COMPLIANT " \
-                             f"({verdict.annotation})"
+            ours = " and ".join(p.label for p in planned if p.setting in run["Enabled"])
+            theirs = " and ".join(p.label for p in planned if p.setting not in run["Enabled"])
+            done = (f"Turned on {ours} of {arn}" if ours else f"Nothing changed on {arn}") + \
+                (f"; another writer turned on {theirs} meanwhile" if theirs else "")
+            run["Message"] = f"{done}; {rule.rule_id} now judges it COMPLIANT ({verdict.annotation})"
     except Exception as error:  # returned, not raised: the outputs must exist on failure too
         return outcome(run, error)
     return outcome(run, None)

@@ -95,7 +95,8 @@ def test_another_writer_turning_it_on_meanwhile_leaves_nothing_to_do(document, n
     after_describe(nfw, lambda arn: nfw.bump_firewall_token(arn, delete_protection=True), times=1)
     out = outputs(run(document, arn))
     assert (out["Changed"], out["Enabled"], out["Attempts"]) == (False, [], 1)
-    assert out["Message"].startswith("Turned on deletion protection")  # planned, done by the other writer
+    assert out["Message"] == (f"Nothing changed on {arn}; another writer turned on deletion protection meanwhile; "
+                              f"{RULE_ID} now judges it COMPLIANT (Deletion protection is enabled)")
 
 
 def test_a_conflict_that_never_clears_fails_after_five_attempts_with_outputs(document, nfw):
