@@ -375,3 +375,21 @@ def firewall_item(described: dict) -> dict:
     if described.get("FirewallStatus") is not None:
         configuration["firewallStatus"] = described["FirewallStatus"]
     return _described_item(FIREWALL_RESOURCE_TYPE, firewall, "Firewall", configuration)
+
+
+# --- the firewall runbooks' permissions (declared once; perimeter.firewall_remediation makes the calls) ----------
+FIREWALL_ARNS = "arn:{partition}:network-firewall:{region}:{account}:firewall/*"
+
+
+def firewall_remediation(*actions: str, extra: tuple[dict, ...] = ()) -> dict:
+    """The ``remediation`` block of a firewall rule's declaration. Its runbook takes the firewall as ``Firewall``
+    (Config's resource id, a firewall id, which only ListFirewalls can resolve), reads it with DescribeFirewall and
+    calls ``actions`` on it; ``extra``: further statements."""
+    return {
+        "resourceIdParameter": "Firewall",
+        "permissions": [
+            {"actions": ["network-firewall:ListFirewalls"], "resources": ["*"]},
+            {"actions": ["network-firewall:DescribeFirewall", *actions], "resources": [FIREWALL_ARNS]},
+            *extra,
+        ],
+    }

@@ -12,6 +12,31 @@ from typing import Callable, Iterable
 
 from perimeter.firewall import DESTINATIONS_EXIST_KEY, LOGGING_KEY, LogDestination, log_destinations
 
+# The permissions of the calls below (declared once, for the rule's Lambda and its runbook): HeadBucket needs
+# s3:ListBucket (S3 API reference, HeadBucket).
+DESTINATION_EXISTENCE_PERMISSIONS = (
+    {"actions": ["s3:ListBucket"], "resources": ["arn:{partition}:s3:::*"]},
+    {"actions": ["logs:DescribeLogGroups"], "resources": ["arn:{partition}:logs:{region}:{account}:log-group:*"]},
+    {"actions": ["firehose:DescribeDeliveryStream"],
+     "resources": ["arn:{partition}:firehose:{region}:{account}:deliverystream/*"]},
+)
+# What changing a firewall's logging configuration needs besides network-firewall:UpdateLoggingConfiguration: "You
+# must have the following permissions to make any changes to your firewall logging configuration" (Network Firewall
+# Developer Guide, "Permissions to configure AWS Network Firewall logging": the five log delivery actions, on *), and
+# per destination type (its pages under "AWS Network Firewall logging destinations"): the bucket policy of an S3
+# bucket; the CloudWatch Logs resource policy (PutResourcePolicy and DescribeResourcePolicies take no resource);
+# firehose:TagDeliveryStream and the log delivery service-linked role for Firehose.
+LOG_DELIVERY_PERMISSIONS = (
+    {"actions": ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                 "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"],
+     "resources": ["*"]},
+    {"actions": ["s3:GetBucketPolicy", "s3:PutBucketPolicy"], "resources": ["arn:{partition}:s3:::*"]},
+    {"actions": ["firehose:TagDeliveryStream"],
+     "resources": ["arn:{partition}:firehose:{region}:{account}:deliverystream/*"]},
+    {"actions": ["iam:CreateServiceLinkedRole"], "resources": [
+        "arn:{partition}:iam::{account}:role/aws-service-role/delivery.logs.amazonaws.com/AWSServiceRoleForLogDelivery"]},
+)
+
 # HeadBucket answers 404 for a bucket that does not exist, and 403 for one that exists but that the caller may not
 # read (S3 API reference, HeadBucket): a bucket of another account that the firewall delivers to is such a one.
 _NO_BUCKET = frozenset({"404", "NoSuchBucket", "NotFound"})

@@ -480,3 +480,28 @@ def test_moto_firewalls_still_lack_the_contract_the_fake_serves():
         assert created["Firewall"]["DeleteProtection"] is True  # CreateFirewall's documented default is false
         with pytest.raises(NotImplementedError):
             client.update_firewall_delete_protection(FirewallName="fw", DeleteProtection=False)
+
+
+# --------------------------------------------------------------------------- logging: one change a call
+
+
+def test_update_logging_configuration_takes_one_destination_change_a_call_and_no_type_change(nfw, client):
+    """UpdateLoggingConfiguration (API reference): one LogDestinationConfig created, deleted or relocated a call;
+    its LogDestinationType cannot change in place (delete, then create, in two calls)."""
+    policy_arn = nfw.put_firewall_policy("edge", policy())
+    alert = {"LogType": "ALERT", "LogDestinationType": "S3", "LogDestination": {"bucketName": "alerts"}}
+    flow = {"LogType": "FLOW", "LogDestinationType": "CloudWatchLogs", "LogDestination": {"logGroup": "/flow"}}
+    arn = nfw.put_firewall("fw", policy_arn, {"subnet-0a1a1a1a1a1a1a1a1": "us-east-1a"}, logging=[alert])
+
+    def update(*configs):
+        return client.update_logging_configuration(FirewallArn=arn,
+                                                   LoggingConfiguration={"LogDestinationConfigs": list(configs)})
+
+    with pytest.raises(client.exceptions.InvalidRequestException, match="only one log destination"):
+        update({**alert, "LogDestination": {"bucketName": "other"}}, flow)  # relocate one and create another
+    with pytest.raises(client.exceptions.InvalidRequestException, match="can't change the LogDestinationType"):
+        update({**alert, "LogDestinationType": "KinesisDataFirehose", "LogDestination": {"deliveryStream": "s"}})
+    update({**alert, "LogDestination": {"bucketName": "other", "prefix": "fw"}})  # relocating in place is one change
+    update({**alert, "LogDestination": {"bucketName": "other", "prefix": "fw"}}, flow)
+    update(flow)
+    assert nfw.firewall(arn).logging == [flow]

@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.firewall import firewall_remediation
+
 DECLARATION = {
     "id": "netfw-firewall-change-protection",
     "title": "Network Firewall firewalls must have subnet change protection enabled",
@@ -32,5 +34,6 @@ DECLARATION = {
         }
     },
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": firewall_remediation("network-firewall:UpdateSubnetChangeProtection",
+                                       "network-firewall:UpdateFirewallPolicyChangeProtection")
 }

@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.firewall import firewall_remediation
+
 DECLARATION = {
     "id": "netfw-firewall-deletion-protection",
     "title": "Network Firewall firewalls must have deletion protection enabled",
@@ -26,5 +28,5 @@ DECLARATION = {
     "runtime": "python3.12",
     "parameters": {},
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": firewall_remediation("network-firewall:UpdateFirewallDeleteProtection")
 }

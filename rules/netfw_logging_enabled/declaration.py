@@ -5,6 +5,9 @@ README catalog from this dict. The pack's first periodic rule: it lists the fire
 frequency is a template parameter), and reads Config's record of its own earlier results to retire deleted ones.
 """
 
+from perimeter.firewall import firewall_remediation
+from perimeter.firewall_logging import DESTINATION_EXISTENCE_PERMISSIONS, LOG_DELIVERY_PERMISSIONS
+
 DECLARATION = {
     "id": "netfw-logging-enabled",
     "title": "Network Firewall firewalls must send the required log types to existing destinations",
@@ -55,30 +58,7 @@ DECLARATION = {
                 "arn:{partition}:network-firewall:{region}:{account}:firewall/*"
             ]
         },
-        {
-            "actions": [
-                "s3:ListBucket"
-            ],
-            "resources": [
-                "arn:{partition}:s3:::*"
-            ]
-        },
-        {
-            "actions": [
-                "logs:DescribeLogGroups"
-            ],
-            "resources": [
-                "arn:{partition}:logs:{region}:{account}:log-group:*"
-            ]
-        },
-        {
-            "actions": [
-                "firehose:DescribeDeliveryStream"
-            ],
-            "resources": [
-                "arn:{partition}:firehose:{region}:{account}:deliverystream/*"
-            ]
-        },
+        *DESTINATION_EXISTENCE_PERMISSIONS,
         {
             "actions": [
                 "config:GetComplianceDetailsByConfigRule"
@@ -88,5 +68,7 @@ DECLARATION = {
             ]
         }
     ],
-    "remediation": None
+    "remediation": firewall_remediation("network-firewall:DescribeLoggingConfiguration",
+                                        "network-firewall:UpdateLoggingConfiguration",
+                                        extra=(*DESTINATION_EXISTENCE_PERMISSIONS, *LOG_DELIVERY_PERMISSIONS))
 }

@@ -614,15 +614,15 @@ class _FirewallsAndLogging:
     def put_firewall(self, name: str, policy_arn: str, subnets: dict[str, str], *, vpc_id: str = "vpc-0a1b2c3d",
                      delete_protection: bool = False, subnet_change_protection: bool = False,
                      policy_change_protection: bool = False, sync_states: bool = True,
-                     logging: list | None = None, region: str | None = None) -> str:
+                     logging: list | None = None, tags: list | None = None, region: str | None = None) -> str:
         """Create a firewall directly (not recorded in ``calls``); returns its ARN. ``subnets`` maps each subnet
         id to its availability zone (the zones DescribeFirewall's SyncStates report); ``sync_states=False``
-        describes it without SyncStates; ``logging`` is its LogDestinationConfigs."""
+        describes it without SyncStates; ``logging`` is its LogDestinationConfigs; ``tags`` its Tags."""
         self.subnet_zones.update(subnets)
         params = {"FirewallName": name, "FirewallPolicyArn": policy_arn, "VpcId": vpc_id,
                   "SubnetMappings": [{"SubnetId": subnet} for subnet in subnets],
                   "DeleteProtection": delete_protection, "SubnetChangeProtection": subnet_change_protection,
-                  "FirewallPolicyChangeProtection": policy_change_protection}
+                  "FirewallPolicyChangeProtection": policy_change_protection, **_without_none(Tags=tags)}
         arn = self._arrange("CreateFirewall", params, region)["Firewall"]["FirewallArn"]
         record = self._firewalls[arn]
         record.sync_states = sync_states
@@ -803,6 +803,13 @@ def _check_one_logging_change(current: list, wanted: list) -> None:
     if len(changed) > 1:
         raise _invalid(f"You can change only one log destination in a call to UpdateLoggingConfiguration; "
                        f"this call changes {sorted(changed)}")
+    # "You can't change the LogDestinationType or LogType in a LogDestinationConfig. To change these settings,
+    # delete the existing LogDestinationConfig object and create a new one, using two separate calls" (ibid.).
+    for log_type in changed:
+        if log_type in before and log_type in after and \
+                before[log_type]["LogDestinationType"] != after[log_type]["LogDestinationType"]:
+            raise _invalid(f"You can't change the LogDestinationType of the {log_type} LogDestinationConfig; delete "
+                           "it and create a new one in two calls to UpdateLoggingConfiguration")
 
 
 # --------------------------------------------------------------------------- the fake
