@@ -337,9 +337,9 @@ def _scan_in_parallel(arguments: argparse.Namespace, rules: list, parameters: di
         from perimeter.inputs.aggregator import aggregator_units
 
         resource_types = [kind for spec in rules for kind in spec.resource_types]
-        units = lambda directory: aggregator_units(arguments.aggregator, resource_types, filters.accounts,  # noqa: E731
-                                                   filters.regions, arguments.profile)
-        filters = Filters()  # the query has applied them, as the one-process scan of the aggregator relies on
+        query = (arguments.aggregator, resource_types, filters.accounts, filters.regions, arguments.profile)
+        units = lambda directory: aggregator_units(*query)  # noqa: E731
+        filters = Filters()  # the query applies them, as the one-process scan of the aggregator relies on
     else:
         units = lambda directory: location_units(arguments.paths, filters, _warn, arguments.profile,  # noqa: E731
                                                  directory)
