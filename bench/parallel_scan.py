@@ -19,7 +19,7 @@ from bench import BUILD, VENV_PYTHON, proc
 from bench.report import Row, verdict
 
 FILES = 20
-FILE_ITEMS = 2_500
+FILE_ITEMS = 1_000
 ROUNDS = 3
 TARGET = 1.8
 

@@ -118,7 +118,8 @@ def judge_unit(unit: Unit) -> _Judged:
     descriptor, output = tempfile.mkstemp(dir=settings.directory, suffix=".rows")
     form = ROW_FORMATS.get(settings.output_format)
     rows, non_compliant, error, failed_item = 0, False, None, None
-    with open(descriptor, "w" if form else "wb", encoding="utf-8" if form else None, newline="" if form else None) as out:
+    text = {"mode": "w", "encoding": "utf-8", "newline": ""} if form else {"mode": "wb"}
+    with open(descriptor, **text) as out:
         try:
             if form:
                 for finding in findings:

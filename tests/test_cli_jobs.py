@@ -14,19 +14,12 @@ import pytest
 
 from conftest import FIXTURES, load_fixture
 from netfw_items import SUBNETS, firewall_body, firewall_item, subnet_item
-from perimeter.cli import main
 from perimeter.exemptions import tag_key
 from perimeter.parallel import usable_cores
+from test_cli_scan import EXAMPLE, run
 
 ITEMS = FIXTURES / "items"
-EXAMPLE = Path(__file__).parent.parent / "examples" / "config-snapshot.json"
 MULTI_AZ = "netfw-firewall-multi-az"
-
-
-def run(capsys, *argv):
-    status = main([str(argument) for argument in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def _group(group_id: str, account: str = "123456789012", region: str = "us-east-1", tag: str | None = None) -> dict:

@@ -129,12 +129,25 @@ class _Arriving:
         return self._stream.read1(size) if hasattr(self._stream, "read1") else self._stream.read(size)
 
 
+def _files(location: str, filters: Filters, warn: Callable[[str], None]) -> list[Path]:
+    """The file a local path names, or the files of a directory (at least one)."""
+    from perimeter.scan import ScanInputError
+
+    path = Path(location)
+    if not path.is_dir():
+        return [path]
+    files = directory_files(path, filters, warn)
+    if not files:
+        raise ScanInputError(f"{path}: no .json or .json.gz file in this directory")
+    return files
+
+
 def location_items(
     locations: Iterable[str], filters: Filters = Filters(), warn: Callable[[str], None] = lambda message: None,
     profile: str | None = None, progress: Callable[[Iterable], Iterable] = lambda items: items,
 ) -> Iterator[Any]:
     """The raw items of every location in turn, filtered. S3 prefixes are read with boto3 (imported then)."""
-    from perimeter.scan import ScanInputError, read_items
+    from perimeter.scan import read_items
 
     for location in locations:
         if location == STDIN:
@@ -144,14 +157,7 @@ def location_items(
 
             items = progress(s3_items(location, filters, warn, profile))
         else:
-            path = Path(location)
-            if path.is_dir():
-                files = directory_files(path, filters, warn)
-                if not files:
-                    raise ScanInputError(f"{path}: no .json or .json.gz file in this directory")
-                items = (item for file in files for item in read_items(file, warn))
-            else:
-                items = read_items(path, warn)
+            items = (item for file in _files(location, filters, warn) for item in read_items(file, warn))
         yield from (item for item in items if filters.admits(item)) if filters else items
 
 
@@ -210,8 +216,6 @@ def location_units(
     """The units of every location in turn: ``location_items`` cut into files and objects. Errors about a
     location (an empty directory, an S3 prefix with no object) are raised where ``location_items`` raises them;
     streams are copied into ``directory`` as they are reached."""
-    from perimeter.scan import ScanInputError
-
     for location in locations:
         if location == STDIN:
             yield spooled(sys.stdin.buffer, "stdin", directory)
@@ -220,11 +224,4 @@ def location_units(
 
             yield from s3_units(location, filters, warn, profile, directory)
         else:
-            path = Path(location)
-            if path.is_dir():
-                files = directory_files(path, filters, warn)
-                if not files:
-                    raise ScanInputError(f"{path}: no .json or .json.gz file in this directory")
-                yield from (Unit(FILE, str(file), str(file)) for file in files)
-            else:
-                yield Unit(FILE, location, location)
+            yield from (Unit(FILE, str(file), str(file)) for file in _files(location, filters, warn))

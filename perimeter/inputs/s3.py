@@ -26,7 +26,8 @@ def split_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def _chosen_keys(client, url: str, bucket: str, prefix: str, filters: Filters, warn: Callable[[str], None]) -> list[str]:
+def _chosen_keys(client, url: str, bucket: str, prefix: str, filters: Filters,
+                 warn: Callable[[str], None]) -> list[str]:
     selection = Selection(filters)
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for entry in page.get("Contents", []):
