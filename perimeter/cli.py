@@ -1,6 +1,8 @@
 """The ``perimeter`` command. Exit status: 0 nothing non-compliant (``pack``: the body was written), 1 findings
-(whatever becomes of stdout), 2 anything that stops the scan or the pack (one line on stderr, never a traceback),
-130 interrupted."""
+(whatever becomes of stdout, when the whole report was made), 2 anything that stops the scan or the pack (one line
+on stderr, never a traceback; JSON and CSV rows written before it stay written), 130 interrupted, 141 the reader of
+JSON or CSV rows went away before the scan ended (the scan stops there; 128 + SIGPIPE, as shells report a
+command ended by a closed pipe)."""
 from __future__ import annotations
 
 import argparse
@@ -8,26 +10,32 @@ import io
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
 from perimeter.exemptions import ACTIVE, evaluation_date
-from perimeter.inputs.locations import S3_SCHEME, STDIN, Filters, location_items
+from perimeter.inputs.locations import S3_SCHEME, STDIN, Filters, location_items, location_units
 from perimeter.items import ItemError
 from perimeter.jsoninput import JSONInputError, read_json_value
+from perimeter.parallel import Rows, scan_in_parallel, usable_cores
 from perimeter.parameters import ParameterError
 from perimeter.registry import all_rules, rule_by_id
 from perimeter.reports import WRITERS, ReportContext, ReportError, write_json  # noqa: F401 (write_json: API)
+from perimeter.reports.tabular import ROW_FORMATS, RowWriter
 from perimeter.scan import Finding, ScanInputError, scan
 from perimeter.verdicts import COMPLIANCE_TYPES, NON_COMPLIANT
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+EXIT_READER_GONE = 141  # 128 + SIGPIPE, as shells report a command ended by writing to a closed pipe
+SCAN_ERRORS = (ScanInputError, ItemError, ParameterError, ReportError)  # LiveScanError is a ScanInputError
 
 
 class UsageError(Exception):
@@ -70,7 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     scan_parser.add_argument("--profile", metavar="P", help="the AWS profile for --live, --aggregator and s3://")
     scan_parser.add_argument("--rule", action="append", dest="rules", metavar="RULE_ID", help="only this rule (repeatable)")
     scan_parser.add_argument("--parameters", type=Path, metavar="FILE", help='JSON object {rule_id: {name: "value"}}')
-    scan_parser.add_argument("--format", choices=SCAN_FORMATS, default="table")
+    scan_parser.add_argument(
+        "--format", choices=SCAN_FORMATS, default="table",
+        help="json and csv rows are written as they are judged (a reader such as `| head` has them at once); an "
+        "error found mid-scan comes after the rows before it: exit status 2 and one line on stderr, and the JSON "
+        "array stays unterminated. table, html and asff are written once the whole input is judged",
+    )
+    scan_parser.add_argument(
+        "--jobs", type=_jobs, metavar="N",
+        help="worker processes judging a directory's files, several paths, S3 objects or aggregator pages at once "
+        "(default: the usable cores); the output is the same as with --jobs 1, same rows, same order",
+    )
     scan_parser.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD", dest="as_of",
                              help="judge exemption tags at this date instead of today (UTC)")
     report_parser = commands.add_parser(
@@ -104,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXPIRING_DAYS = 30  # the table lists active exemptions that end within this many days
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of jobs (1 or more)")
+    return jobs
 
 
 def _as_of(text: str) -> date:
@@ -253,25 +281,19 @@ def _warn(message: str) -> None:
     print(f"perimeter: warning: {visible(message)}", file=sys.stderr, flush=True)
 
 
-def _items(arguments: argparse.Namespace, rules: list) -> Iterable[dict]:
-    resource_types = [kind for spec in rules for kind in spec.resource_types]
-    accounts, regions = frozenset(arguments.accounts or ()), frozenset(arguments.regions or ())
+def _check_sources(arguments: argparse.Namespace) -> None:
+    """Usage errors of where the items come from, before anything is read."""
     if arguments.live:
         if arguments.paths:
             raise UsageError("PATH is not allowed with --live (see 'perimeter scan --help')")
-        if accounts:
+        if arguments.accounts:
             raise UsageError("--account is not allowed with --live: it scans the profile's account "
                              "(see 'perimeter scan --help')")
-        from perimeter.live import live_items  # boto3 is imported only for a live scan
-
-        return Progress().track(live_items(resource_types, arguments.regions or (), arguments.profile))
+        return
     if arguments.aggregator:
         if arguments.paths:
             raise UsageError("PATH is not allowed with --aggregator (see 'perimeter scan --help')")
-        from perimeter.inputs.aggregator import aggregator_items
-
-        return Progress().track(aggregator_items(arguments.aggregator, resource_types, accounts, regions,
-                                                 arguments.profile))
+        return
     if not arguments.paths:
         raise UsageError("the following arguments are required: path (a file, a directory, -, s3://...; or --live, or --aggregator) "
                          "(see 'perimeter scan --help')")
@@ -279,8 +301,54 @@ def _items(arguments: argparse.Namespace, rules: list) -> Iterable[dict]:
         raise UsageError("- (stdin) may be given once")
     if arguments.profile and not any(path.startswith(S3_SCHEME) for path in arguments.paths):
         raise UsageError("--profile needs --live, --aggregator or an s3:// location (see 'perimeter scan --help')")
-    return location_items(arguments.paths, Filters(accounts, regions), _warn, arguments.profile,
-                          progress=Progress().track)
+
+
+def _filters(arguments: argparse.Namespace) -> Filters:
+    return Filters(frozenset(arguments.accounts or ()), frozenset(arguments.regions or ()))
+
+
+def _items(arguments: argparse.Namespace, rules: list) -> Iterable[dict]:
+    _check_sources(arguments)
+    resource_types = [kind for spec in rules for kind in spec.resource_types]
+    filters = _filters(arguments)
+    if arguments.live:
+        from perimeter.live import live_items  # boto3 is imported only for a live scan
+
+        return Progress().track(live_items(resource_types, arguments.regions or (), arguments.profile))
+    if arguments.aggregator:
+        from perimeter.inputs.aggregator import aggregator_items
+
+        return Progress().track(aggregator_items(arguments.aggregator, resource_types, filters.accounts,
+                                                 filters.regions, arguments.profile))
+    return location_items(arguments.paths, filters, _warn, arguments.profile, progress=Progress().track)
+
+
+def _spreads(arguments: argparse.Namespace) -> bool:
+    """Whether the input has units for workers: several paths, a directory, an S3 prefix, aggregator pages.
+    One file or stdin alone is read by one process, its rows streamed as they are judged."""
+    if arguments.live:
+        return False
+    return bool(arguments.aggregator) or len(arguments.paths) > 1 or any(
+        path.startswith(S3_SCHEME) or Path(path).is_dir() for path in arguments.paths)
+
+
+def _scan_in_parallel(arguments: argparse.Namespace, rules: list, parameters: dict, jobs: int,
+                      flush: Callable[[], None]) -> Iterator:
+    _check_sources(arguments)
+    filters = _filters(arguments)
+    if arguments.aggregator:
+        from perimeter.inputs.aggregator import aggregator_units
+
+        resource_types = [kind for spec in rules for kind in spec.resource_types]
+        query = (arguments.aggregator, resource_types, filters.accounts, filters.regions, arguments.profile)
+        units = lambda directory: aggregator_units(*query)  # noqa: E731
+        filters = Filters()  # the query applies them, as the one-process scan of the aggregator relies on
+    else:
+        units = lambda directory: location_units(arguments.paths, filters, _warn, arguments.profile,  # noqa: E731
+                                                 directory)
+    return scan_in_parallel(units, rules, parameters, arguments.as_of, jobs=jobs, filters=filters,
+                            output_format=arguments.format if arguments.format in ROW_FORMATS else None,
+                            warn=_warn, waiting=flush)
 
 
 def run_scan(arguments: argparse.Namespace) -> int:
@@ -288,23 +356,37 @@ def run_scan(arguments: argparse.Namespace) -> int:
     parameters = _read_parameters(arguments.parameters)
     source = ("aggregator " + arguments.aggregator) if arguments.aggregator else (
         "live account" if arguments.live else ", ".join(arguments.paths))
-    return _render(lambda: scan(_items(arguments, rules), rules, parameters, arguments.as_of), arguments.format,
-                   rules, f"perimeter scan of {source}", arguments.as_of)
+    jobs = arguments.jobs or usable_cores()
+    if jobs > 1 and _spreads(arguments):
+        findings = lambda flush: _scan_in_parallel(arguments, rules, parameters, jobs, flush)  # noqa: E731
+    else:
+        findings = lambda flush: scan(_items(arguments, rules), rules, parameters, arguments.as_of)  # noqa: E731
+    return _render(findings, arguments.format, rules, f"perimeter scan of {source}", arguments.as_of)
 
 
 def run_report(arguments: argparse.Namespace) -> int:
     from perimeter.reports.deployed import deployed_findings  # boto3 only here
 
     rules = [_rule(rule_id) for rule_id in dict.fromkeys(arguments.rules)] if arguments.rules else list(all_rules())
-    return _render(lambda: deployed_findings(arguments.aggregator, rules, arguments.profile,
-                                             progress=Progress().track, name_prefix=arguments.name_prefix),
+    return _render(lambda flush: deployed_findings(arguments.aggregator, rules, arguments.profile,
+                                                   progress=Progress().track, name_prefix=arguments.name_prefix),
                    arguments.format, rules, f"deployed rules reported to aggregator {arguments.aggregator}")
 
 
-def _render(findings: Callable[[], Iterable[Finding]], output: str, rules: list, source: str,
+def _render(findings: Callable[[Callable[[], None]], Iterable], output: str, rules: list, source: str,
             as_of: date | None = None) -> int:
-    """Judge everything, writing the report to a spool file as it is made (memory does not grow with the
-    input), and copy it out only once the whole input is judged: bad input still prints nothing but the error."""
+    """``findings(flush)`` (Findings, or perimeter.parallel.Rows) written in the ``output`` format; ``flush``
+    sends out what is written so far (a parallel scan calls it before it waits for a worker)."""
+    if output in ROW_FORMATS:
+        return _stream_rows(findings, ROW_FORMATS[output])
+    return _spool_report(lambda: findings(lambda: None), output, rules, source, as_of)
+
+
+def _spool_report(findings: Callable[[], Iterable[Finding]], output: str, rules: list, source: str,
+                  as_of: date | None = None) -> int:
+    """The table and the reports that need every finding before their first line (counts, a summary) are written
+    to a spool file as they are made (memory does not grow with the input) and copied out once the whole input is
+    judged: bad input prints nothing but the error."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         try:
             if output == "table":
@@ -312,11 +394,88 @@ def _render(findings: Callable[[], Iterable[Finding]], output: str, rules: list,
                 non_compliant = any(f.complianceType == NON_COMPLIANT for f in rows)
                 spool.write(render_table(rows, [spec.rule_id for spec in rules], as_of) + "\n")
             else:
-                non_compliant = WRITERS[output](findings(), spool, ReportContext(rules, source))
-        except (ScanInputError, ItemError, ParameterError, ReportError) as error:  # LiveScanError included
+                non_compliant = WRITERS[output](findings(), spool, ReportContext(rules, source, as_of=as_of))
+        except SCAN_ERRORS as error:
             raise UsageError(str(error)) from None
         spool.seek(0)
         _write_out(lambda stdout: shutil.copyfileobj(spool, stdout))
+    return EXIT_FINDINGS if non_compliant else EXIT_CLEAN
+
+
+class _ReaderGone(Exception):
+    """stdout's reader closed it (EPIPE): ``| head`` has what it wanted."""
+
+
+class _CannotWrite(Exception):
+    """stdout cannot take more (a full disk); the message is the system's."""
+
+
+class _Output:
+    """stdout for rows written as they are judged: flushed after every write when someone reads as it goes (a
+    pipe, a socket, a terminal), so ``| head -1`` has its row at once; a file fills its buffer first."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.live = _read_as_written(stream)
+
+    def write(self, text: str) -> None:
+        if text:
+            self._guarded(lambda: self.stream.write(text))
+            if self.live:
+                self.flush()
+
+    def flush(self) -> None:
+        self._guarded(self.stream.flush)
+
+    @staticmethod
+    def _guarded(call: Callable[[], object]) -> None:
+        try:
+            call()
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+        except OSError as error:
+            raise _CannotWrite(error.strerror or str(error)) from None
+
+
+def _read_as_written(stream: TextIO) -> bool:
+    try:
+        descriptor = stream.fileno()
+        mode = os.fstat(descriptor).st_mode
+        return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(descriptor)
+    except (AttributeError, ValueError, OSError, io.UnsupportedOperation):  # not a file (replaced, as in tests)
+        return False
+
+
+def _stream_rows(findings: Callable[[Callable[[], None]], Iterable], form) -> int:
+    """JSON or CSV rows on stdout as they are judged. An error mid-scan comes after the rows before it: they stay
+    written (a JSON array without its end, which a JSON reader rejects, as it should), then the one line and exit
+    2. A reader gone stops the scan: nothing more can be said, so no findings status either (EXIT_READER_GONE)."""
+    output = _Output(sys.stdout)
+    non_compliant = False
+    try:
+        with closing(iter(findings(output.flush))) as pieces:  # closed at once on any exit: workers stop
+            writer = RowWriter(form, output)
+            for piece in pieces:
+                if isinstance(piece, Rows):
+                    with open(piece.path, encoding="utf-8", newline="") as text:
+                        writer.copy(text, piece.count)
+                    non_compliant = non_compliant or piece.non_compliant
+                else:
+                    non_compliant = writer.finding(piece) or non_compliant
+            writer.close()
+            output.flush()
+    except _ReaderGone:
+        _discard_stdout()
+        return EXIT_READER_GONE
+    except _CannotWrite as error:
+        _discard_stdout()
+        raise UsageError(f"cannot write the output: {error}") from None
+    except SCAN_ERRORS as error:
+        try:
+            output.flush()  # the rows before the error, before the error line
+        except (_ReaderGone, _CannotWrite):
+            _discard_stdout()
+        raise UsageError(str(error)) from None
     return EXIT_FINDINGS if non_compliant else EXIT_CLEAN
 
 

@@ -13,8 +13,8 @@ from perimeter.registry import all_rules
 from perimeter.scan import read_items, scan
 
 BENCH_MODULES = ["bench.report", "bench.proc", "bench.probe", "bench.cold_import", "bench.api_calls", "bench.live_scan",
-                 "bench.snapshot_scan", "bench.peer", "bench.peer_prowler", "bench.remediation", "bench.config_endpoint",
-                 "bench.lambda_child", "bench.__main__"]
+                 "bench.snapshot_scan", "bench.parallel_scan", "bench.peer", "bench.peer_prowler", "bench.remediation",
+                 "bench.config_endpoint", "bench.lambda_child", "bench.__main__"]
 
 
 @pytest.mark.parametrize("name", BENCH_MODULES)

@@ -39,7 +39,7 @@ LAYER_OF = (
                "perimeter.rules.*")),
     ("lambda", ("perimeter.rule", "perimeter.entry", "perimeter.oversized")),
     ("command", ("perimeter.cli",)),
-    ("scan", ("perimeter.scan", "perimeter.live", "perimeter.jsoninput", "perimeter.reports",
+    ("scan", ("perimeter.scan", "perimeter.parallel", "perimeter.live", "perimeter.jsoninput", "perimeter.reports",
               "perimeter.reports.*", "perimeter.inputs", "perimeter.inputs.*")),
     ("build", ("perimeter.templates", "perimeter.templates.*", "perimeter.runbooks", "perimeter.package",
                "perimeter.rdk", "perimeter.catalog", "perimeter.importgraph", "perimeter.bytecode", "perimeter.build",

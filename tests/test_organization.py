@@ -94,6 +94,17 @@ def test_only_the_selected_rules_resource_types_are_queried(capsys):
         aggregator.calls_to("SelectAggregateResourceConfig")[0]["Expression"]
 
 
+@pytest.mark.parametrize("options", [[], ["--account", "444455556666", "--region", "eu-west-1"]])
+def test_aggregator_pages_spread_over_two_jobs_give_the_same_rows(capsys, options):
+    with FakeAggregator(AGGREGATOR, ROWS, page_cap=10) as aggregator:
+        one = run(capsys, "scan", "--aggregator", AGGREGATOR, "--format", "json", "--jobs", "1", *options)
+        two = run(capsys, "scan", "--aggregator", AGGREGATOR, "--format", "json", "--jobs", "2", *options)
+
+    assert two == one and one[0] == 1
+    expressions = {call["Expression"] for call in aggregator.calls_to("SelectAggregateResourceConfig")}
+    assert len(expressions) == 1  # the filters narrow the query the same way whatever the jobs
+
+
 def test_an_unknown_aggregator_is_one_line_and_exit_two(capsys):
     with FakeAggregator(AGGREGATOR, ROWS):
         status, out, err = run(capsys, "scan", "--aggregator", "no-such-aggregator")
@@ -252,6 +263,15 @@ def test_s3_prefix_streams_the_newest_snapshot_of_each_account_and_region(capsys
     assert sorted(map(key, json.loads(out))) == sorted(map(key, json.loads(exported)))
     assert err == ("perimeter: warning: s3://org-config/o-abc/: read the newest Config snapshot of each account and "
                    "region; passed over 12 older snapshot or history file(s)\n")
+
+
+@pytest.mark.parametrize("options", [[], ["--account", ACCOUNTS[1]]])
+def test_s3_objects_spread_over_two_jobs_give_the_same_rows_and_warning(capsys, delivery_bucket, options):
+    """The main process reads S3 (workers have neither credentials nor moto) and hands each object on."""
+    one = run(capsys, "scan", "s3://org-config/o-abc/", "--format", "csv", "--jobs", "1", *options)
+    two = run(capsys, "scan", "s3://org-config/o-abc/", "--format", "csv", "--jobs", "2", *options)
+
+    assert two == one and one[0] == 1 and one[2].startswith("perimeter: warning: ")
 
 
 def test_s3_account_and_region_filters_skip_other_objects_unread(capsys, delivery_bucket):

@@ -13,10 +13,8 @@ from typing import Any, Iterable, Iterator
 import boto3
 import botocore.exceptions
 
-from perimeter.inputs.documents import select_row
-from perimeter.jsoninput import JSONInputError
+from perimeter.inputs.locations import ROWS, Unit, page_items
 from perimeter.live import CLIENT_CONFIG, LiveScanError, explain
-from perimeter.scan import ScanInputError
 
 PAGE_SIZE = 100  # SelectAggregateResourceConfig's Limit maximum
 # What the rules read of an item, as advanced-query properties (the resource schemas of
@@ -41,11 +39,12 @@ def aggregator_query(resource_types: Iterable[str], accounts: Iterable[str] = ()
     return f"SELECT {', '.join(SELECTED)} WHERE {' AND '.join(conditions)}"
 
 
-def aggregator_items(
+def aggregator_pages(
     name: str, resource_types: Iterable[str], accounts: Iterable[str] = (), regions: Iterable[str] = (),
     profile: str | None = None, region: str | None = None,
-) -> Iterator[Any]:
-    """Raw items (API shape) of the aggregator's resources of ``resource_types``, page by page."""
+) -> Iterator[list]:
+    """The result rows (JSON text) of the aggregator's resources of ``resource_types``, a page at a time; the
+    next page is asked for only when the caller wants it."""
     expression = aggregator_query(resource_types, accounts, regions)
     try:
         session = boto3.Session(profile_name=profile)
@@ -53,14 +52,21 @@ def aggregator_items(
         arguments = {"ConfigurationAggregatorName": name, "Expression": expression, "Limit": PAGE_SIZE}
         while True:
             page = client.select_aggregate_resource_config(**arguments)
-            for row in page.get("Results", []):
-                try:
-                    item = select_row(row)
-                except JSONInputError as error:
-                    raise ScanInputError(f"aggregator {name}: {error}") from None
-                yield item
+            yield page.get("Results", [])
             if not page.get("NextToken"):
                 return
             arguments["NextToken"] = page["NextToken"]
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         raise LiveScanError(" ".join(explain(error, region, profile, NEEDS, ACTIONS).split())) from error
+
+
+def aggregator_items(name: str, *arguments, **options) -> Iterator[Any]:
+    """Raw items (API shape) of the aggregator's resources (``aggregator_pages``' arguments), page by page."""
+    for rows in aggregator_pages(name, *arguments, **options):
+        yield from page_items(f"aggregator {name}", rows)
+
+
+def aggregator_units(name: str, *arguments, **options) -> Iterator[Unit]:
+    """Each page as a unit a worker judges, asked for as the parallel scan needs the next."""
+    for rows in aggregator_pages(name, *arguments, **options):
+        yield Unit(ROWS, f"aggregator {name}", rows=tuple(rows))

@@ -15,12 +15,14 @@ does not say its account or region is left out when that filter is given).
 from __future__ import annotations
 
 import re
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple
 
-from perimeter.inputs.documents import document_items
+from perimeter.inputs.documents import document_items, select_row
 from perimeter.jsoninput import JSONInputError, open_json_stream
 
 STDIN = "-"
@@ -116,27 +118,110 @@ def read_stream(binary, where: str, warn: Callable[[str], None]) -> Iterator[Any
         raise ScanInputError(f"{where}: {error}") from None
 
 
+class _Arriving:
+    """A pipe read as it arrives: ``read(size)`` answers with what is there (``read1``) rather than waiting for
+    ``size`` bytes, so the items a producer has written are judged (and their rows printed) while it goes on."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read1(size) if hasattr(self._stream, "read1") else self._stream.read(size)
+
+
+def _files(location: str, filters: Filters, warn: Callable[[str], None]) -> list[Path]:
+    """The file a local path names, or the files of a directory (at least one)."""
+    from perimeter.scan import ScanInputError
+
+    path = Path(location)
+    if not path.is_dir():
+        return [path]
+    files = directory_files(path, filters, warn)
+    if not files:
+        raise ScanInputError(f"{path}: no .json or .json.gz file in this directory")
+    return files
+
+
 def location_items(
     locations: Iterable[str], filters: Filters = Filters(), warn: Callable[[str], None] = lambda message: None,
     profile: str | None = None, progress: Callable[[Iterable], Iterable] = lambda items: items,
 ) -> Iterator[Any]:
     """The raw items of every location in turn, filtered. S3 prefixes are read with boto3 (imported then)."""
-    from perimeter.scan import ScanInputError, read_items
+    from perimeter.scan import read_items
 
     for location in locations:
         if location == STDIN:
-            items = read_stream(sys.stdin.buffer, "stdin", warn)
+            items = read_stream(_Arriving(sys.stdin.buffer), "stdin", warn)
         elif location.startswith(S3_SCHEME):
             from perimeter.inputs.s3 import s3_items
 
             items = progress(s3_items(location, filters, warn, profile))
         else:
-            path = Path(location)
-            if path.is_dir():
-                files = directory_files(path, filters, warn)
-                if not files:
-                    raise ScanInputError(f"{path}: no .json or .json.gz file in this directory")
-                items = (item for file in files for item in read_items(file, warn))
-            else:
-                items = read_items(path, warn)
+            items = (item for file in _files(location, filters, warn) for item in read_items(file, warn))
         yield from (item for item in items if filters.admits(item)) if filters else items
+
+
+# --- units: the same input cut where a worker process can take it whole (perimeter.parallel) ---------------
+
+
+class Unit(NamedTuple):
+    """One piece of the input a worker judges whole, in input order: a file (``path``, named by its own path),
+    a spooled copy of a stream (stdin, an S3 object; ``path`` is the copy, ``where`` names the original), or an
+    aggregator page (``rows``, advanced-query results)."""
+
+    kind: str  # FILE, STREAM or ROWS
+    where: str
+    path: str | None = None
+    rows: tuple = ()
+    temporary: bool = False  # ``path`` is a copy the parent deletes once the unit is judged
+
+
+FILE, STREAM, ROWS = "file", "stream", "rows"
+
+
+def unit_items(unit: Unit, warn: Callable[[str], None]) -> Iterator[Any]:
+    """The raw items of one unit, exactly as ``location_items`` (or ``aggregator_items``) reads that piece."""
+    from perimeter.scan import read_items
+
+    if unit.kind == FILE:
+        yield from read_items(Path(unit.path), warn)
+    elif unit.kind == STREAM:
+        with open(unit.path, "rb") as binary:
+            yield from read_stream(binary, unit.where, warn)
+    else:
+        yield from page_items(unit.where, unit.rows)
+
+
+def page_items(where: str, rows: Iterable[Any]) -> Iterator[Any]:
+    """Advanced-query result rows as raw items; a row that is not one is an error naming ``where``."""
+    from perimeter.scan import ScanInputError
+
+    for row in rows:
+        try:
+            yield select_row(row)
+        except JSONInputError as error:
+            raise ScanInputError(f"{where}: {error}") from None
+
+
+def spooled(binary: BinaryIO, where: str, directory: str) -> Unit:
+    """A stream copied to a file in ``directory`` (memory holds a buffer, whatever its size), as a unit."""
+    with tempfile.NamedTemporaryFile("wb", dir=directory, suffix=".input", delete=False) as copy:
+        shutil.copyfileobj(binary, copy)
+    return Unit(STREAM, where, copy.name, temporary=True)
+
+
+def location_units(
+    locations: Iterable[str], filters: Filters, warn: Callable[[str], None], profile: str | None, directory: str,
+) -> Iterator[Unit]:
+    """The units of every location in turn: ``location_items`` cut into files and objects. Errors about a
+    location (an empty directory, an S3 prefix with no object) are raised where ``location_items`` raises them;
+    streams are copied into ``directory`` as they are reached."""
+    for location in locations:
+        if location == STDIN:
+            yield spooled(sys.stdin.buffer, "stdin", directory)
+        elif location.startswith(S3_SCHEME):
+            from perimeter.inputs.s3 import s3_units
+
+            yield from s3_units(location, filters, warn, profile, directory)
+        else:
+            yield from (Unit(FILE, str(file), str(file)) for file in _files(location, filters, warn))

@@ -1,46 +1,118 @@
-"""The plain formats: JSON and CSV, one row per finding, written as the findings come."""
+"""The plain formats: JSON and CSV, one row per finding, written as the findings come.
+
+Each is a ``RowFormat``: the text of one row, and what goes before, between and after the rows. The writers
+here and the parallel scan (perimeter.parallel, whose workers format rows and whose parent copies them out in
+input order) share it, so a row is spelled by one function whichever way the scan runs.
+"""
 from __future__ import annotations
 
 import csv
 import json
-from typing import Iterable, TextIO
+import shutil
+from typing import Callable, Iterable, NamedTuple, TextIO
 
 from perimeter.reports.base import ReportContext
 from perimeter.scan import Finding
 from perimeter.verdicts import NON_COMPLIANT
 
 
-def write_json(findings: Iterable[Finding], stream: TextIO, context: ReportContext | None = None) -> bool:
-    """A JSON array of findings, one per line, written as they come."""
-    non_compliant = False
-    separator = "[\n  "
-    for finding in findings:
-        record = finding._asdict()
-        if record["exemption"] is None:  # only items carrying the rule's exemption tag have one
-            del record["exemption"]
-        stream.write(separator + json.dumps(record))
-        separator = ",\n  "
-        non_compliant = non_compliant or finding.complianceType == NON_COMPLIANT
-    stream.write("[]\n" if separator == "[\n  " else "\n]\n")
-    return non_compliant
+def json_row(finding: Finding) -> str:
+    record = finding._asdict()
+    if record["exemption"] is None:  # only items carrying the rule's exemption tag have one
+        del record["exemption"]
+    return json.dumps(record)
 
 
-def write_csv(findings: Iterable[Finding], stream: TextIO, context: ReportContext | None = None) -> bool:
-    """RFC 4180 CSV (``\\r\\n`` line ends, quotes where needed), a header row of Finding's field names.
+class _LastLine:
+    """csv.writer's target: writerow hands it the whole line in one write."""
 
-    A cell that a spreadsheet would run as a formula (text starting with = + - @, tab or carriage return)
-    gets a leading apostrophe, as OWASP's "CSV Injection" guidance advises: resource names and annotations
-    come from the scanned accounts.
-    """
-    writer = csv.writer(stream)
-    writer.writerow(Finding._fields)
-    non_compliant = False
-    for finding in findings:
-        writer.writerow(["" if value is None else _inert(json.dumps(value) if isinstance(value, dict) else str(value))
-                         for value in finding])
-        non_compliant = non_compliant or finding.complianceType == NON_COMPLIANT
-    return non_compliant
+    text = ""
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+
+_CSV_LINE = _LastLine()
+_CSV_WRITER = csv.writer(_CSV_LINE)
+
+
+def _csv_line(cells: Iterable[str]) -> str:
+    _CSV_WRITER.writerow(cells)
+    return _CSV_LINE.text
+
+
+def csv_row(finding: Finding) -> str:
+    """RFC 4180 (``\\r\\n`` line end, quotes where needed). A cell that a spreadsheet would run as a formula
+    (text starting with = + - @, tab or carriage return) gets a leading apostrophe, as OWASP's "CSV Injection"
+    guidance advises: resource names and annotations come from the scanned accounts."""
+    return _csv_line(["" if value is None else _inert(json.dumps(value) if isinstance(value, dict) else str(value))
+                      for value in finding])
 
 
 def _inert(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class RowFormat(NamedTuple):
+    """A report of rows: ``head`` + (``first`` row (``between`` row)* ``tail`` | ``empty``)."""
+
+    row: Callable[[Finding], str]
+    head: str = ""
+    first: str = ""
+    between: str = ""
+    tail: str = ""
+    empty: str = ""
+
+
+# A JSON array, one finding a line: a reader that stops early holds whole rows.
+JSON_ROWS = RowFormat(json_row, first="[\n  ", between=",\n  ", tail="\n]\n", empty="[]\n")
+CSV_ROWS = RowFormat(csv_row, head=_csv_line(Finding._fields))
+ROW_FORMATS = {"json": JSON_ROWS, "csv": CSV_ROWS}
+
+
+class RowWriter:
+    """Writes a RowFormat to a stream: rows one at a time, or chunks of rows already formatted (``between``
+    joined), then the end. Knows whether any row was NON_COMPLIANT only of the rows it formatted itself."""
+
+    def __init__(self, form: RowFormat, stream: TextIO):
+        self.form, self.stream, self.rows = form, stream, 0
+        if form.head:
+            stream.write(form.head)
+
+    def finding(self, finding: Finding) -> bool:
+        self.chunk(self.form.row(finding), 1)
+        return finding.complianceType == NON_COMPLIANT
+
+    def chunk(self, text: str, rows: int) -> None:
+        if rows:
+            self.stream.write((self.form.between if self.rows else self.form.first) + text)
+            self.rows += rows
+
+    def copy(self, text: TextIO, rows: int) -> None:
+        """``rows`` rows already formatted and ``between`` joined, read from ``text``."""
+        if rows:
+            self.stream.write(self.form.between if self.rows else self.form.first)
+            shutil.copyfileobj(text, self.stream)
+            self.rows += rows
+
+    def close(self) -> None:
+        self.stream.write(self.form.tail if self.rows else self.form.empty)
+
+
+def write_rows(form: RowFormat, findings: Iterable[Finding], stream: TextIO) -> bool:
+    writer = RowWriter(form, stream)
+    non_compliant = False
+    for finding in findings:
+        non_compliant = writer.finding(finding) or non_compliant
+    writer.close()
+    return non_compliant
+
+
+def write_json(findings: Iterable[Finding], stream: TextIO, context: ReportContext | None = None) -> bool:
+    """A JSON array of findings, one per line, written as they come."""
+    return write_rows(JSON_ROWS, findings, stream)
+
+
+def write_csv(findings: Iterable[Finding], stream: TextIO, context: ReportContext | None = None) -> bool:
+    """CSV (see ``csv_row``), a header row of Finding's field names, then a row per finding as it comes."""
+    return write_rows(CSV_ROWS, findings, stream)
