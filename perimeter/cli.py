@@ -265,9 +265,20 @@ class Progress:
                         self._draw()
                 yield item
         finally:
-            if self.enabled and self._drawn:
-                self.stream.write("\r\033[K")  # leave the terminal as it was
-                self.stream.flush()
+            self.clear()
+
+    def add(self, counts: Counter) -> None:
+        """Counts of items read elsewhere (a worker's unit of a parallel scan), drawn as ``track`` draws."""
+        if self.enabled:
+            self.counts.update(counts)
+            if time.monotonic() - self._drawn >= self.interval:
+                self._draw()
+
+    def clear(self) -> None:
+        if self.enabled and self._drawn:
+            self.stream.write("\r\033[K")  # leave the terminal as it was
+            self.stream.flush()
+            self._drawn = 0.0
 
     def _draw(self) -> None:
         self._drawn = time.monotonic()
@@ -346,9 +357,18 @@ def _scan_in_parallel(arguments: argparse.Namespace, rules: list, parameters: di
     else:
         units = lambda directory: location_units(arguments.paths, filters, _warn, arguments.profile,  # noqa: E731
                                                  directory)
-    return scan_in_parallel(units, rules, parameters, arguments.as_of, jobs=jobs, filters=filters,
-                            output_format=arguments.format if arguments.format in ROW_FORMATS else None,
-                            warn=_warn, waiting=flush)
+    progress = Progress()  # long reads show progress on a terminal, counted as the workers' units come back
+    return _clearing(progress, scan_in_parallel(
+        units, rules, parameters, arguments.as_of, jobs=jobs, filters=filters,
+        output_format=arguments.format if arguments.format in ROW_FORMATS else None, warn=_warn, waiting=flush,
+        progress=progress.add))
+
+
+def _clearing(progress: Progress, results: Iterable) -> Iterator:
+    try:
+        yield from results
+    finally:
+        progress.clear()
 
 
 def run_scan(arguments: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import pickle
 import tempfile
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
@@ -65,6 +65,7 @@ class _Judged(NamedTuple):
     non_compliant: bool
     items: int  # items of the unit the scan read (after the filters), for ``item #N`` of later units
     related: list  # raw items the parent judges for the rules reading related items
+    kinds: Counter  # items read per (awsRegion, resourceType), for the parent's progress line
     warnings: list
     error: Exception | None
     failed_item: int | None  # the error names this item of the unit as ``item #N``
@@ -102,6 +103,7 @@ def judge_unit(unit: Unit) -> _Judged:
     settings, (direct, kept_types) = _settings, _rules
     warnings: list[str] = []
     related: list = []
+    kinds: Counter = Counter()
     read = 0
 
     def admitted() -> Iterator[Any]:
@@ -110,8 +112,10 @@ def judge_unit(unit: Unit) -> _Judged:
             if settings.filters and not settings.filters.admits(raw):
                 continue
             read += 1
-            if type(raw) is dict and isinstance(raw.get("resourceType"), str) and raw["resourceType"] in kept_types:
-                related.append(raw)
+            if type(raw) is dict and isinstance(raw.get("resourceType"), str):
+                kinds[(raw.get("awsRegion"), raw["resourceType"])] += 1
+                if raw["resourceType"] in kept_types:
+                    related.append(raw)
             yield raw
 
     findings = scan(admitted(), direct, settings.parameters, settings.as_of)
@@ -139,7 +143,7 @@ def judge_unit(unit: Unit) -> _Judged:
         except JUDGING_ERRORS as fault:
             error = fault
             failed_item = read if str(fault).startswith(f"item #{read}: ") else None
-    return _Judged(output, rows, non_compliant, read, related, warnings, error, failed_item)
+    return _Judged(output, rows, non_compliant, read, related, kinds, warnings, error, failed_item)
 
 
 def _context():
@@ -156,13 +160,14 @@ def scan_in_parallel(
     units: Callable[[str], Iterable[Unit]], rules: Iterable[RuleSpec], raw_parameters: dict[str, dict],
     as_of: date | None = None, *, jobs: int, filters: Filters = Filters(), output_format: str | None = None,
     warn: Callable[[str], None] = lambda message: None, waiting: Callable[[], None] = lambda: None,
+    progress: Callable[[Counter], None] = lambda counts: None,
 ) -> Iterator[Rows | Finding]:
     """The scan of ``units(directory)`` (a temporary directory for spooled input) by ``jobs`` workers.
 
     Yields, in input order, ``Rows`` (when ``output_format`` is json or csv: each unit's rows as that format's
     text) or Findings; the related-items rules' findings come last, as Findings, in every case. ``warn`` hears
     the workers' warnings when their unit's turn comes; ``waiting`` is called before the parent blocks on a
-    worker (the caller flushes what it has written).
+    worker (the caller flushes what it has written); ``progress`` hears each unit's items per (region, type).
     """
     rules = list(rules)
     as_of = as_of or evaluation_date()
@@ -176,7 +181,7 @@ def scan_in_parallel(
         pool = ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_start_worker, initargs=(settings,))
         try:
             yield from _in_order(pool, units(directory), jobs * UNITS_PER_WORKER, output_format, related, warn,
-                                 waiting)
+                                 waiting, progress)
         except BaseException:  # an error, the reader gone (the generator closed), Ctrl-C
             _stop(pool)
             raise
@@ -186,7 +191,8 @@ def scan_in_parallel(
 
 
 def _in_order(pool: ProcessPoolExecutor, units: Iterable[Unit], window: int, output_format: str | None,
-              related: list, warn: Callable[[str], None], waiting: Callable[[], None]) -> Iterator[Rows | Finding]:
+              related: list, warn: Callable[[str], None], waiting: Callable[[], None],
+              progress: Callable[[Counter], None]) -> Iterator[Rows | Finding]:
     pending: deque[tuple[Unit | None, Future | BaseException]] = deque()
     source = iter(units)
     items_before = 0
@@ -210,6 +216,7 @@ def _in_order(pool: ProcessPoolExecutor, units: Iterable[Unit], window: int, out
         if not task.done():
             waiting()
         judged = task.result()
+        progress(judged.kinds)
         try:
             for message in judged.warnings:
                 warn(message)
