@@ -4,7 +4,7 @@ They run in the rule's remediation function (perimeter.remediation_entry), which
 standard library, boto3, botocore and pure core modules:
 - ``client``: a boto3 client in botocore's standard retry mode (throttling and 5xx retried with backoff);
 - ``error_code``: the AWS error code of a ClientError;
-- ``boolean_input`` / ``string_list_input``: read SSM parameters as they reach ``events``. SSM hands a typed value
+- ``boolean_input`` / ``string_list_input`` / ``int_input``: read SSM parameters as they reach ``events``. SSM hands a typed value
   when the InputPayload value is a whole ``{{ Parameter }}``, text when it is written inside a longer string, and
   a caller starting the automation by hand may pass text; all of these are accepted, anything else is refused
   with a message naming the parameter;
@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from perimeter.exemptions import (
     ACTIVE, MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS, evaluation_date, read_exemption, tag_key, tags_of,
 )
-from perimeter.parameters import ParameterError
+from perimeter.parameters import ParameterError, int_value
 
 RETRY_CONFIG = Config(retries={"mode": "standard"})
 
@@ -74,6 +74,14 @@ def string_list_input(value: Any, name: str) -> list[str]:
                                               for item in value):
         raise InputError(f"parameter {name}: {value!r} is not a list of strings")
     return [str(item).strip() for item in value if str(item).strip()]
+
+
+def int_input(value: Any, name: str, default: int, minimum: int) -> int:
+    """An integer parameter given as text (blank: ``default``), at least ``minimum``; InputError names it."""
+    try:
+        return int_value({name: "" if value is None else str(value)}, name, default=default, minimum=minimum)
+    except ParameterError as error:
+        raise InputError(str(error)) from None
 
 
 def rule_parameters(events: dict, twins: Mapping[str, str], parse_parameters: Callable[[dict], Any]) -> Any:

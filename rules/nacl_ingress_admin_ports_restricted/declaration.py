@@ -61,5 +61,29 @@ DECLARATION = {
         }
     },
     "lambdaPermissions": [],
-    "remediation": None
+    # Describe* take no resource-level permissions (Service Authorization Reference, Amazon EC2: no resource type
+    # for DescribeNetworkAcls or DescribeTags); Create/DeleteNetworkAclEntry act on the network-acl resource type.
+    "remediation": {
+        "resourceIdParameter": "NetworkAclId",
+        "permissions": [
+            {
+                "actions": [
+                    "ec2:DescribeNetworkAcls",
+                    "ec2:DescribeTags"
+                ],
+                "resources": [
+                    "*"
+                ]
+            },
+            {
+                "actions": [
+                    "ec2:CreateNetworkAclEntry",
+                    "ec2:DeleteNetworkAclEntry"
+                ],
+                "resources": [
+                    "arn:{partition}:ec2:{region}:{account}:network-acl/*"
+                ]
+            }
+        ]
+    }
 }
