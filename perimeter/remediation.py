@@ -11,7 +11,8 @@ standard library, boto3, botocore and pure core modules:
 - ``rule_parameters``: the rule's own parameters from the runbook parameters named after them, parsed by the rule.
 - ``outcome``: the payload of a script that reports its own failure, so that its outputs exist on failure too.
 - ``exemption_refusal`` / ``ec2_tags``: a runbook reads the resource's tags first and changes nothing on a resource
-  that is exempt from its rule (perimeter.exemptions), ending successfully with outputs that say until when.
+  that is exempt from its rule (perimeter.exemptions), ending successfully with outputs that say until when;
+  ``unless_exempt`` is a whole handler doing that around a remediation.
 """
 from __future__ import annotations
 
@@ -137,6 +138,22 @@ def exemption_refusal(rule_id: str, tags) -> dict | None:
         return None
     until = exemption.expires.isoformat()
     return {"ExemptUntil": until, "Message": f"Exempt from {rule_id} until {until} ({exemption.reason}): nothing changed"}
+
+
+def unless_exempt(rule_id: str, service: str, tags: Callable[[Any], list], remediate: Callable[[Any], None],
+                  outputs: Callable[[], dict]) -> dict:
+    """A remediation handler's payload: with a ``service`` client, read the resource's tags (``tags(client)``) and
+    refuse when it is exempt from ``rule_id``; else ``remediate(client)``. Any failure is returned with
+    ``outputs()`` (``outcome``), never raised: the outputs must exist on failure too."""
+    try:
+        api = client(service)
+        exempt = exemption_refusal(rule_id, tags(api))
+        if exempt:
+            return outcome({**outputs(), **exempt}, None)
+        remediate(api)
+    except Exception as error:
+        return outcome(outputs(), error)
+    return outcome(outputs(), None)
 
 
 def ec2_tags(ec2, resource_id: str) -> list[dict]:

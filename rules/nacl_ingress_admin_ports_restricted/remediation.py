@@ -14,8 +14,7 @@ from botocore.exceptions import ClientError
 from perimeter.nacl_remediation import DEFAULT_ENTRY_QUOTA, PROTOCOL_NUMBERS, PlanError, PlannedEntry, plan_entries
 from perimeter.networkacls import network_acl_from_configuration
 from perimeter.remediation import (
-    RemediationError, boolean_input, client, ec2_tags, error_code, exemption_refusal, int_input,
-    outcome, rule_parameters,
+    RemediationError, boolean_input, client, ec2_tags, error_code, int_input, rule_parameters, unless_exempt,
 )
 from perimeter.rules.nacl_ingress_admin_ports_restricted.rule import evaluate, findings, parse_parameters
 from perimeter.verdicts import NON_COMPLIANT
@@ -42,15 +41,8 @@ class Run:
 
 def handler(events, context):
     run = Run(events.get("NetworkAclId", ""))
-    try:
-        ec2 = client("ec2")
-        exempt = exemption_refusal(RULE, ec2_tags(ec2, events["NetworkAclId"]))
-        if exempt:  # tagged perimeter:exempt:<rule id> with an active exemption: nothing changes
-            return outcome({**run.outputs(), **exempt}, None)
-        remediate(events, run, ec2)
-    except Exception as error:  # returned, not raised: the outputs must exist on failure too
-        return outcome(run.outputs(), error)
-    return outcome(run.outputs(), None)
+    return unless_exempt(RULE, "ec2", lambda ec2: ec2_tags(ec2, events["NetworkAclId"]),
+                         lambda ec2: remediate(events, run, ec2), run.outputs)
 
 
 def remediate(events: dict, run: Run, ec2=None) -> None:
