@@ -40,6 +40,7 @@ from moto import mock_aws
 
 from perimeter import package
 from perimeter.registry import all_rules
+from perimeter.runbooks import default_function_name
 from perimeter.templates import logical_id
 from perimeter.templates.naming import role_rule_part
 from tests.ssm.lambdas import LambdaFunction
@@ -134,12 +135,16 @@ def test_stack_creates_functions_roles_permissions_documents(stack):
         [statement] = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
         assert statement["Principal"] == {"Service": "config.amazonaws.com"}
         assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": ACCOUNT_ID}}
-        groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+        # A long rule id's remediation function has a shortened name (perimeter.templates.naming.role_rule_part).
+        remediation_name = default_function_name(spec.rule_id)
         remediated = spec in RUNBOOK_SPECS
-        assert [(g["logGroupName"], g.get("retentionInDays")) for g in groups] == [(f"/aws/lambda/{name}", 90)] + (
-            [(f"/aws/lambda/{name}-remediation", 90)] if remediated else [])
+        groups = {(g["logGroupName"], g.get("retentionInDays"))
+                  for prefix in (name, remediation_name) if prefix == name or remediated
+                  for g in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}")["logGroups"]}
+        assert groups == {(f"/aws/lambda/{name}", 90)} | (
+            {(f"/aws/lambda/{remediation_name}", 90)} if remediated else set())
         if remediated:  # its remediation function, with a role of its own
-            remediation = lam.get_function(FunctionName=f"{name}-remediation")["Configuration"]
+            remediation = lam.get_function(FunctionName=remediation_name)["Configuration"]
             assert (remediation["Handler"], remediation["Environment"]["Variables"]) == (
                 "perimeter.remediation_entry.lambda_handler", {"PERIMETER_RULE_ID": spec.rule_id})
             assert remediation["Role"].rsplit("/", 1)[1] == ids[f"{logical}RemediationFunctionRole"]
