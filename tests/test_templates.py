@@ -351,7 +351,8 @@ def test_each_runbook_calls_the_remediation_function_its_stack_creates(relative)
         name = function["FunctionName"]["Fn::Sub"]
         assert calls and all(step["inputs"]["FunctionName"] == {"Fn::Sub": (
             f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}")} for step in calls)
-        assert name == f"${{NamePrefix}}{spec.rule_id}-remediation"
+        # A long rule id is shortened (role_rule_part) so that Lambda's 64 characters hold the prefix and suffix.
+        assert name == f"${{NamePrefix}}{role_rule_part(spec.rule_id)}-remediation"
         assert (function["Handler"], function["Environment"]["Variables"]) == (
             "perimeter.remediation_entry.lambda_handler", {"PERIMETER_RULE_ID": spec.rule_id})
         # Lambda stops the remediation before SSM stops waiting for it (the action runs at most 300 seconds).
