@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
-from perimeter.cidrs import address_range, public_ranges
+from perimeter.cidrs import TrustedSources, address_range, public_ranges
 from perimeter.items import field
 from perimeter.intervals import intersection, merged, port_list_text, uncovered
 from perimeter.ports import ALL_PORTS, MAX_PORT, PortRange
@@ -234,6 +234,18 @@ def decided_ports(entries: tuple[AclEntry, ...], index: int, protocol: str, port
     return merged(decided)
 
 
+def packet_action(entries: Iterable[AclEntry], protocol: str, port: int | None, version: int, address: int) -> str:
+    """What entries of one direction, in evaluation order, do with one packet: the first match's action, DENY when
+    none matches. ``protocol`` as perimeter.protocols spells it; ``port`` only for tcp/udp."""
+    for entry in entries:
+        if entry.version != version or not entry.addresses.first <= address <= entry.addresses.last:
+            continue
+        if entry.protocol == ALL_TRAFFIC or (entry.protocol == protocol and (
+                entry.ports is None or entry.ports.first <= port <= entry.ports.last)):
+            return entry.action
+    return DENY
+
+
 class Finding(NamedTuple):
     """An allow entry that decides restricted ports of ``protocol`` for at least one in-scope address."""
 
@@ -249,12 +261,26 @@ class Finding(NamedTuple):
 SCOPES = ("world", "public")
 
 
+def trusted_addresses(trusted: TrustedSources, version: int) -> tuple[AddressRange, ...]:
+    """The trusted CIDRs of one family as merged address ranges. Prefix lists and security groups in the list
+    name no addresses a network ACL entry could hold: they never match an entry."""
+    return merged(AddressRange(int(network.network_address), int(network.broadcast_address))
+                  for network in trusted.networks if network.version == version)
+
+
+def untrusted(addresses: Iterable[AddressRange], trusted: TrustedSources, version: int) -> tuple[AddressRange, ...]:
+    """``addresses`` of one family without the trusted CIDRs'."""
+    cover = trusted_addresses(trusted, version)
+    return tuple(part for span in addresses for part in uncovered(span, cover))
+
+
 def allowed_restricted(entries: tuple[AclEntry, ...], restricted: dict[str, tuple[PortRange, ...]],
-                       scope: str) -> list[Finding]:
+                       scope: str, trusted: TrustedSources = TrustedSources()) -> list[Finding]:
     """Every allow entry deciding a restricted (protocol, port) for an in-scope address, in evaluation order.
 
     ``world``: only entries whose CIDR is a /0, for any address; ``public``: any entry, for globally routable
-    addresses (the union of these findings is exactly what the ACL lets in from public addresses).
+    addresses (the union of these findings is exactly what the ACL lets in from public addresses). An address
+    inside a ``trusted`` CIDR is never in scope: an entry counts only for what it decides for the others.
     """
     if scope not in SCOPES:
         raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
@@ -268,6 +294,9 @@ def allowed_restricted(entries: tuple[AclEntry, ...], restricted: dict[str, tupl
             addresses = all_addresses(entry.version)
         else:
             addresses = public_addresses(entry.version)
+        addresses = untrusted(addresses, trusted, entry.version)
+        if not addresses:
+            continue
         for protocol in PORT_PROTOCOLS:
             ports = decided_ports(entries, index, protocol, restricted.get(protocol, ()), addresses)
             if ports:

@@ -4,14 +4,15 @@ They run in the rule's remediation function (perimeter.remediation_entry), which
 standard library, boto3, botocore and pure core modules:
 - ``client``: a boto3 client in botocore's standard retry mode (throttling and 5xx retried with backoff);
 - ``error_code``: the AWS error code of a ClientError;
-- ``boolean_input`` / ``string_list_input``: read SSM parameters as they reach ``events``. SSM hands a typed value
+- ``boolean_input`` / ``string_list_input`` / ``int_input``: read SSM parameters as they reach ``events``. SSM hands a typed value
   when the InputPayload value is a whole ``{{ Parameter }}``, text when it is written inside a longer string, and
   a caller starting the automation by hand may pass text; all of these are accepted, anything else is refused
   with a message naming the parameter;
 - ``rule_parameters``: the rule's own parameters from the runbook parameters named after them, parsed by the rule.
 - ``outcome``: the payload of a script that reports its own failure, so that its outputs exist on failure too.
 - ``exemption_refusal`` / ``ec2_tags``: a runbook reads the resource's tags first and changes nothing on a resource
-  that is exempt from its rule (perimeter.exemptions), ending successfully with outputs that say until when.
+  that is exempt from its rule (perimeter.exemptions), ending successfully with outputs that say until when;
+  ``unless_exempt`` is a whole handler doing that around a remediation.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from botocore.exceptions import ClientError
 from perimeter.exemptions import (
     ACTIVE, MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS, evaluation_date, read_exemption, tag_key, tags_of,
 )
-from perimeter.parameters import ParameterError
+from perimeter.parameters import ParameterError, int_value
 
 RETRY_CONFIG = Config(retries={"mode": "standard"})
 
@@ -74,6 +75,14 @@ def string_list_input(value: Any, name: str) -> list[str]:
                                               for item in value):
         raise InputError(f"parameter {name}: {value!r} is not a list of strings")
     return [str(item).strip() for item in value if str(item).strip()]
+
+
+def int_input(value: Any, name: str, default: int, minimum: int) -> int:
+    """An integer parameter given as text (blank: ``default``), at least ``minimum``; InputError names it."""
+    try:
+        return int_value({name: "" if value is None else str(value)}, name, default=default, minimum=minimum)
+    except ParameterError as error:
+        raise InputError(str(error)) from None
 
 
 def rule_parameters(events: dict, twins: Mapping[str, str], parse_parameters: Callable[[dict], Any]) -> Any:
@@ -129,6 +138,22 @@ def exemption_refusal(rule_id: str, tags) -> dict | None:
         return None
     until = exemption.expires.isoformat()
     return {"ExemptUntil": until, "Message": f"Exempt from {rule_id} until {until} ({exemption.reason}): nothing changed"}
+
+
+def unless_exempt(rule_id: str, service: str, tags: Callable[[Any], list], remediate: Callable[[Any], None],
+                  outputs: Callable[[], dict]) -> dict:
+    """A remediation handler's payload: with a ``service`` client, read the resource's tags (``tags(client)``) and
+    refuse when it is exempt from ``rule_id``; else ``remediate(client)``. Any failure is returned with
+    ``outputs()`` (``outcome``), never raised: the outputs must exist on failure too."""
+    try:
+        api = client(service)
+        exempt = exemption_refusal(rule_id, tags(api))
+        if exempt:
+            return outcome({**outputs(), **exempt}, None)
+        remediate(api)
+    except Exception as error:
+        return outcome(outputs(), error)
+    return outcome(outputs(), None)
 
 
 def ec2_tags(ec2, resource_id: str) -> list[dict]:

@@ -26,6 +26,9 @@ C9  Given a deleted item, another resource type or eventLeftScope
     Then NOT_APPLICABLE with its reason, whatever the tag says
 C10 Given the same tagged item
     Then the Lambda (judging at today in UTC) and the scan (at today, or --as-of) give the same verdict
+C11 Given a rule that takes trustedSources (the rules that judge sources)
+    Then it is the shared declaration (a list, blank by default), CIDRs and pl-/sg- ids are accepted, an invalid
+    entry fails naming the parameter and the entry, and its runbook (if any) receives the rule's value
 """
 from __future__ import annotations
 
@@ -43,7 +46,10 @@ from perimeter.items import ItemError, normalise_item
 from perimeter.parameters import ParameterError
 from perimeter.registry import all_rules
 from perimeter.rule import lambda_handler_for
+from perimeter.runbooks import render_runbook
 from perimeter.scan import scan
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+from perimeter.templates import map_remediation_parameters
 from perimeter.verdicts import COMPLIANT, MAX_ANNOTATION, NON_COMPLIANT, NOT_APPLICABLE, fit
 from tests.builders import api_shape
 from tests.fakes.networkfirewall import FakeNetworkFirewall
@@ -243,3 +249,21 @@ def test_c10_the_lambda_and_the_scan_judge_alike(aws, spec, days):
     assert found[0].complianceType == (NON_COMPLIANT if days < 0 else COMPLIANT)
     assert found[0].exemption == {"expires": (today + timedelta(days=days)).isoformat(), "reason": REASON,
                                   "state": "expired" if days < 0 else "active"}
+
+
+# --- C11 trusted sources, alike wherever they are taken ------------------------------------------------------------
+TRUSTING = [spec for spec in RULES if "trustedSources" in spec.declaration["parameters"]]
+
+
+@pytest.mark.parametrize("spec", TRUSTING, ids=[spec.rule_id for spec in TRUSTING])
+def test_c11_trusted_sources_are_declared_parsed_and_carried_alike(spec):
+    declared = spec.declaration["parameters"]["trustedSources"]
+    assert (declared["type"], declared["default"]) == (TRUSTED_SOURCES_PARAMETER["type"],
+                                                       TRUSTED_SOURCES_PARAMETER["default"])
+    spec.parse_parameters({"trustedSources": " 203.0.113.0/24, 2001:db8::/32,pl-0123456789abcdef0,sg-0123456789abcdef0"})
+    with pytest.raises(ParameterError) as caught:
+        spec.parse_parameters({"trustedSources": "10.0.0.0/8,10.0.0.0/33"})
+    assert str(caught.value) == "parameter trustedSources: '10.0.0.0/33' is not a CIDR, pl- or sg- id"
+    if (spec.folder / "runbook.yaml").exists():
+        mapped = {p.name: p.rule_parameter for p in map_remediation_parameters(spec, render_runbook(spec.folder))}
+        assert mapped.get("TrustedSources") == "trustedSources"

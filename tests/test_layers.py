@@ -33,7 +33,7 @@ LAYER_OF = (
     ("model", ("perimeter", "perimeter.cidrs", "perimeter.ports", "perimeter.intervals", "perimeter.protocols",
                "perimeter.parameters",
                "perimeter.declarations", "perimeter.declaration_schema", "perimeter.items", "perimeter.events", "perimeter.verdicts",
-               "perimeter.securitygroups", "perimeter.networkacls", "perimeter.firewall", "perimeter.firewall_logging",
+               "perimeter.securitygroups", "perimeter.networkacls", "perimeter.nacl_remediation", "perimeter.firewall", "perimeter.firewall_logging",
                "perimeter.periodic",
                "perimeter.exemptions", "perimeter.registry", "perimeter.sources", "perimeter.rules",
                "perimeter.rules.*")),

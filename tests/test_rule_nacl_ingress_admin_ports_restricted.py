@@ -209,6 +209,65 @@ def test_s15_many_offenders_fit():
     assert len(verdict.annotation) <= MAX_ANNOTATION and verdict.annotation.endswith(" more)")
 
 
+# --- S16 -----------------------------------------------------------------------------------------------------------
+def test_s16_addresses_outside_the_trusted_cidrs_are_still_judged():
+    item = network_acl_item(ssh(100), FINAL)
+    assert judge(item, trustedSources="203.0.113.0/24,2001:db8::/32") == Verdict(
+        NON_COMPLIANT, OPEN + "tcp 22 from 0.0.0.0/0 (rule 100)")
+
+
+# --- S17 -----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("trusted", ["0.0.0.0/0", "0.0.0.0/1,128.0.0.0/1", " 0.0.0.0/0 , ::/0 "])
+def test_s17_an_allow_deciding_only_for_trusted_addresses_is_compliant(trusted):
+    assert judge(network_acl_item(ssh(100), FINAL), trustedSources=trusted) == CLOSED
+
+
+def test_s17_the_untrusted_rest_shadowed_by_a_deny_is_compliant():
+    item = network_acl_item(ssh(90, "deny", "128.0.0.0/1"), ssh(100), FINAL)
+    assert judge(item, trustedSources="0.0.0.0/1") == CLOSED
+    assert judge(item, trustedSources="0.0.0.0/2") == Verdict(NON_COMPLIANT, OPEN + "tcp 22 from 0.0.0.0/0 (rule 100)")
+
+
+def test_s17_a_trusted_ipv4_cidr_leaves_an_ipv6_allow_judged():
+    item = network_acl_item(ssh(100), ssh(110, cidr="::/0"), FINAL)
+    assert judge(item, trustedSources="0.0.0.0/0") == Verdict(NON_COMPLIANT, OPEN + "tcp 22 from ::/0 (rule 110)")
+
+
+# --- S18 -----------------------------------------------------------------------------------------------------------
+def test_s18_public_counts_only_public_addresses_outside_the_trusted_cidrs():
+    inside = network_acl_item(ssh(100, cidr="8.8.8.0/24"), FINAL)
+    wider = network_acl_item(ssh(100, cidr="8.8.0.0/16"), FINAL)
+    assert judge(inside, sourceScope="public", trustedSources="8.8.8.0/24") == Verdict(
+        COMPLIANT, "No restricted port open to public addresses")
+    assert judge(wider, sourceScope="public", trustedSources="8.8.8.0/24") == Verdict(
+        NON_COMPLIANT, OPEN + "tcp 22 from 8.8.0.0/16 (rule 100)")
+    # Trusting every public block but one leaves that one judged; the private blocks never were.
+    everything_else = ",".join(str(network) for network in ipaddress.ip_network("0.0.0.0/0").address_exclude(
+        ipaddress.ip_network("8.8.8.0/24")))
+    assert judge(network_acl_item(entry(100, "-1"), FINAL), sourceScope="public",
+                 trustedSources=everything_else).compliance == NON_COMPLIANT
+    assert judge(network_acl_item(entry(100, "-1"), FINAL), sourceScope="public",
+                 trustedSources=everything_else + ",8.8.8.0/24") == Verdict(
+        COMPLIANT, "No restricted port open to public addresses")
+
+
+# --- S19 -----------------------------------------------------------------------------------------------------------
+def test_s19_prefix_lists_and_groups_are_accepted_and_match_no_entry():
+    parameters = SPEC.parse_parameters({"trustedSources": "pl-0123456789abcdef0,sg-0123456789abcdef0"})
+    assert parameters.own.trusted.ids == {"pl-0123456789abcdef0", "sg-0123456789abcdef0"}
+    assert SPEC.evaluate(normalise_item(network_acl_item(ssh(100), FINAL)), parameters) == Verdict(
+        NON_COMPLIANT, OPEN + "tcp 22 from 0.0.0.0/0 (rule 100)")
+    assert "never match an ACL entry" in SPEC.declaration["parameters"]["trustedSources"]["description"]
+
+
+# --- S20 -----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["office", "10.0.0.0/33", "pl-xyz"])
+def test_s20_invalid_trusted_sources(bad):
+    with pytest.raises(ParameterError) as caught:
+        SPEC.parse_parameters({"trustedSources": f"10.0.0.0/8, {bad}"})
+    assert str(caught.value) == f"parameter trustedSources: '{bad}' is not a CIDR, pl- or sg- id"
+
+
 # --- the Lambda, under moto -----------------------------------------------------------------------------------------
 lambda_handler = rule_handler(RULE_ID)
 

@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER
+
 DECLARATION = {
     "id": "nacl-ingress-admin-ports-restricted",
     "title": "Network ACLs must not let the world reach remote administration ports",
@@ -50,8 +52,38 @@ DECLARATION = {
             "type": "boolean",
             "default": "false",
             "description": "true to judge each VPC's default network ACL too; false reports it NOT_APPLICABLE."
+        },
+        # The shared parameter (one pack-wide value may serve the SG and ACL rules alike), described for ACLs.
+        "trustedSources": {
+            **TRUSTED_SOURCES_PARAMETER,
+            "description": "CIDRs whose addresses are never judged nor denied. pl- and sg- ids are accepted, so one "
+                           "value serves SG and ACL rules, but never match an ACL entry."
         }
     },
     "lambdaPermissions": [],
-    "remediation": None
+    # Describe* take no resource-level permissions (Service Authorization Reference, Amazon EC2: no resource type
+    # for DescribeNetworkAcls or DescribeTags); Create/DeleteNetworkAclEntry act on the network-acl resource type.
+    "remediation": {
+        "resourceIdParameter": "NetworkAclId",
+        "permissions": [
+            {
+                "actions": [
+                    "ec2:DescribeNetworkAcls",
+                    "ec2:DescribeTags"
+                ],
+                "resources": [
+                    "*"
+                ]
+            },
+            {
+                "actions": [
+                    "ec2:CreateNetworkAclEntry",
+                    "ec2:DeleteNetworkAclEntry"
+                ],
+                "resources": [
+                    "arn:{partition}:ec2:{region}:{account}:network-acl/*"
+                ]
+            }
+        ]
+    }
 }

@@ -41,11 +41,27 @@ S14 Given a deleted or not-recorded item, eventLeftScope, or another resource ty
     Then NOT_APPLICABLE with the reason
 S15 Given several offending entries
     Then they are named in rule-number order, as many as fit in 256 characters with "(+N more)"
+S16 Given trustedSources "203.0.113.0/24,2001:db8::/32" and an allow for tcp 22 from 0.0.0.0/0 (rule 100)
+    Then NON_COMPLIANT as S1: an address inside a trusted CIDR is not judged, the others still are
+S17 Given trustedSources that cover every address the allow decides: "0.0.0.0/0", or "0.0.0.0/1,128.0.0.0/1",
+    or "0.0.0.0/1" behind a deny for tcp 22 from 128.0.0.0/1 (rule 90)
+    Then COMPLIANT: with world, a /0 allow offends only when it decides a restricted (protocol, port) for at least
+    one address outside the trusted CIDRs; an IPv4 trusted CIDR leaves an IPv6 ::/0 allow judged
+S18 Given sourceScope "public" and trustedSources "8.8.8.0/24" with an allow for tcp 22 from 8.8.8.0/24, and another
+    from 8.8.0.0/16
+    Then the first is COMPLIANT and the second NON_COMPLIANT: only globally routable addresses outside the trusted
+    CIDRs count
+S19 Given trustedSources naming a prefix list or a security group ("pl-0123456789abcdef0,sg-0123456789abcdef0")
+    Then they are accepted (one value may serve SG and ACL rules alike) and change nothing: they never match an ACL
+    entry, so an allow from 0.0.0.0/0 is NON_COMPLIANT as in S1
+S20 Given an invalid trustedSources entry ("office", "10.0.0.0/33")
+    Then the invocation fails naming the parameter and the entry
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from perimeter.cidrs import TrustedSources, parse_trusted_sources
 from perimeter.declarations import declared_values
 from perimeter.items import configuration_of
 from perimeter.networkacls import Finding, NetworkAcl, allowed_restricted, network_acl_from_configuration
@@ -61,17 +77,19 @@ class Parameters:
     restricted: dict  # "tcp"/"udp" -> tuple[PortRange, ...]
     source_scope: str = "world"
     evaluate_default: bool = False
+    trusted: TrustedSources = TrustedSources()
 
 
 def parse_parameters(raw: dict) -> Parameters:
     values = declared_values(DECLARATION, raw)
     return Parameters(restricted=restricted_port_lists(values, "restrictedTcpPorts", "restrictedUdpPorts"),
-                      source_scope=values["sourceScope"], evaluate_default=values["evaluateDefaultNetworkAcl"])
+                      source_scope=values["sourceScope"], evaluate_default=values["evaluateDefaultNetworkAcl"],
+                      trusted=parse_trusted_sources(values["trustedSources"]))
 
 
 def findings(acl: NetworkAcl, parameters: Parameters) -> list[Finding]:
-    """The inbound allow entries that decide a restricted (protocol, port) for an in-scope address."""
-    return allowed_restricted(acl.ingress, parameters.restricted, parameters.source_scope)
+    """The inbound allow entries that decide a restricted (protocol, port) for an in-scope, untrusted address."""
+    return allowed_restricted(acl.ingress, parameters.restricted, parameters.source_scope, parameters.trusted)
 
 
 def evaluate(item: dict, parameters: Parameters) -> Verdict:
