@@ -40,7 +40,6 @@ from moto import mock_aws
 
 from perimeter import package
 from perimeter.registry import all_rules
-from perimeter.runbooks import default_function_name
 from perimeter.templates import logical_id
 from perimeter.templates.naming import role_rule_part
 from tests.ssm.lambdas import LambdaFunction
