@@ -91,6 +91,16 @@ def test_as_of_shows_what_expires_next_month(capsys, snapshot):
     assert "      Inbound port ranges open: tcp 0-65535 from 0.0.0.0/0; exemption expired 2026-12-10" in lines
 
 
+def test_the_html_report_counts_its_expiring_exemptions_from_as_of(capsys, snapshot):
+    """On 2027-06-15 the far exemption (2027-06-30) is the one ending within 30 days, whatever today is."""
+    status, out, err = run(capsys, "scan", snapshot, "--rule", RULE, "--as-of", "2027-06-15", "--format", "html")
+
+    assert (status, err) == (1, "")
+    expiring = out.split('<table id="expiring">', 1)[1].split("</table>", 1)[0]
+    assert "2027-06-30" in expiring and "sg-00000000000000far" in expiring
+    assert "sg-0000000000000soon" not in expiring  # expired by then
+
+
 def test_without_as_of_the_scan_judges_at_today(capsys, snapshot):
     _, out, _ = run(capsys, "scan", snapshot, "--rule", RULE, "--format", "json")
     states = {f["resourceId"]: f["exemption"]["state"] for f in json.loads(out) if "exemption" in f}
