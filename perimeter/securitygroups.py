@@ -6,11 +6,11 @@ and the remediation runbook all judge the same model. Pure stdlib.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from perimeter.cidrs import is_public, is_world
-from perimeter.items import field
+from perimeter.items import field, shared
 from perimeter.ports import ALL_PORTS, MAX_PORT, PortRange
 from perimeter.protocols import ALL_PORTS_PROTOCOLS, ALL_TRAFFIC, PORT_RANGE_PROTOCOLS, canonical, display_name
 
@@ -167,20 +167,33 @@ def permissions_from_entries(entries: Any, direction: str) -> tuple[Permission, 
         raise SecurityGroupError(f"{direction} must be a list, not {type(entries).__name__}")
     permissions: dict[tuple, Permission] = {}
     for entry in entries:
-        if not isinstance(entry, dict):
+        if type(entry) is not dict and not isinstance(entry, dict):
             raise SecurityGroupError(f"{direction} entry {entry!r} is not an object")
-        protocol = normalise_protocol(field(entry, "ipProtocol"))
-        from_port = _port(field(entry, "fromPort"), "fromPort", protocol)
-        to_port = _port(field(entry, "toPort"), "toPort", protocol)
+        protocol = normalise_protocol(entry["ipProtocol"] if "ipProtocol" in entry else entry.get("IpProtocol"))
+        from_port = _port(entry["fromPort"] if "fromPort" in entry else entry.get("FromPort"), "fromPort", protocol)
+        to_port = _port(entry["toPort"] if "toPort" in entry else entry.get("ToPort"), "toPort", protocol)
         if protocol in PORT_RANGE_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
             raise SecurityGroupError(f"{direction}: {protocol} fromPort {from_port} is above toPort {to_port}")
         for kind, list_name, value_name, elements in _source_lists(entry):
             for element in elements:
-                value, description = _source_value(element, kind, list_name, value_name)
+                # The common shapes inline (a legacy string; an object holding its value under the camelCase
+                # key); anything else goes through _source_value, which also says what is wrong.
+                if type(element) is str and (value := element.strip()):
+                    description = ""
+                elif type(element) is dict and type(value := element.get(value_name)) is str \
+                        and (value := value.strip()):
+                    description = element["description"] if "description" in element else element.get("Description")
+                    description = description or ""
+                else:
+                    value, description = _source_value(element, kind, list_name, value_name)
                 key = (protocol, from_port, to_port, kind, value)
                 if key not in permissions:
-                    permissions[key] = Permission(protocol, from_port, to_port, Source(kind, value), description)
+                    permissions[key] = _new(Permission, (protocol, from_port, to_port, _new(Source, (kind, value)),
+                                                         description, None))
     return tuple(permissions.values())
+
+
+_new = tuple.__new__  # a NamedTuple built without its generated __new__: the same tuple, a third of the cost
 
 
 def security_group_from_configuration(configuration: dict, *, egress: bool = True) -> SecurityGroup:
@@ -188,8 +201,17 @@ def security_group_from_configuration(configuration: dict, *, egress: bool = Tru
 
     ``egress=False`` leaves the outbound permissions unread (an empty tuple), for callers that judge ingress only.
     Config records ``ipPermissions`` for every group, as an empty list when it has no inbound rule; a
-    configuration without it is malformed, not a group without ingress.
+    configuration without it is malformed, not a group without ingress. Read once for all the rules that judge
+    one item in a scan (perimeter.items.shared).
     """
+    group = shared("security group, ingress", configuration, _ingress_group)
+    if not egress:
+        return group
+    return shared("security group", configuration, lambda configuration: replace(
+        group, egress=permissions_from_entries(field(configuration, "ipPermissionsEgress"), "ipPermissionsEgress")))
+
+
+def _ingress_group(configuration: dict) -> SecurityGroup:
     group_id = field(configuration, "groupId")
     if not isinstance(group_id, str) or not group_id:
         raise SecurityGroupError("groupId is missing")
@@ -201,9 +223,7 @@ def security_group_from_configuration(configuration: dict, *, egress: bool = Tru
         group_name=field(configuration, "groupName") or "",
         vpc_id=field(configuration, "vpcId"),
         ingress=permissions_from_entries(ingress, "ipPermissions"),
-        egress=permissions_from_entries(field(configuration, "ipPermissionsEgress"), "ipPermissionsEgress")
-        if egress
-        else (),
+        egress=(),
     )
 
 
