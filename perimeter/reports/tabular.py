@@ -15,14 +15,24 @@ def write_json(findings: Iterable[Finding], stream: TextIO, context: ReportConte
     non_compliant = False
     separator = "[\n  "
     for finding in findings:
-        record = finding._asdict()
-        if record["exemption"] is None:  # only items carrying the rule's exemption tag have one
-            del record["exemption"]
-        stream.write(separator + json.dumps(record))
+        stream.write(separator + finding_json(finding))
         separator = ",\n  "
         non_compliant = non_compliant or finding.complianceType == NON_COMPLIANT
     stream.write("[]\n" if separator == "[\n  " else "\n]\n")
     return non_compliant
+
+
+# '"rule": ' ... : json.dumps's key spelling and default separators, which the rows keep.
+_KEYS = tuple(json.dumps(name) + ": " for name in Finding._fields)
+_quote = json.encoder.encode_basestring_ascii  # json.dumps's own (C) quoting of text, ensure_ascii as by default
+
+
+def finding_json(finding: Finding) -> str:
+    """``json.dumps(finding._asdict())`` without ``exemption`` when it is None (only items carrying the rule's
+    exemption tag have one), byte for byte, at a fraction of the cost: the scan writes one per rule and item."""
+    parts = [key + (_quote(value) if type(value) is str else "null" if value is None else json.dumps(value))
+             for key, value in zip(_KEYS, finding) if value is not None or key is not _KEYS[-1]]
+    return "{" + ", ".join(parts) + "}"
 
 
 def write_csv(findings: Iterable[Finding], stream: TextIO, context: ReportContext | None = None) -> bool:
