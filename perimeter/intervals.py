@@ -38,7 +38,10 @@ def overlap(a, b):
 
 def intersection(port_range, ranges):
     """The parts of ``port_range`` inside the union of ``ranges``, sorted and merged."""
-    return merged(part for part in (overlap(port_range, other) for other in ranges) if part is not None)
+    first, last = port_range[0], port_range[1]
+    parts = [_with(port_range, max(first, other.first), min(last, other.last)) for other in ranges
+             if other.first <= last and first <= other.last]  # overlap(port_range, other) is not None
+    return merged(parts) if parts else ()
 
 
 def uncovered(port_range, ranges):
