@@ -149,17 +149,6 @@ def _source_value(element: Any, kind: str, list_name: str, value_name: str) -> t
     return value.strip(), field(element, "description") or ""
 
 
-def _source_lists(entry: dict) -> Iterator[tuple[str, str, str, list]]:
-    """(kind, list name, value key, elements) for each non-empty source list of one entry, in AWS's order."""
-    for kind, list_name, pascal_name, value_name in _SOURCE_LISTS:
-        elements = entry[list_name] if list_name in entry else entry.get(pascal_name)  # perimeter.items.field
-        if elements is None or elements == []:
-            continue
-        if type(elements) is not list:
-            elements = _list(entry, list_name)  # raises for what is not a list
-        yield kind, list_name, value_name, elements
-
-
 def permissions_from_entries(entries: Any, direction: str) -> tuple[Permission, ...]:
     """Split ``ipPermissions``-style entries into one Permission per source, without duplicates.
 
@@ -178,7 +167,12 @@ def permissions_from_entries(entries: Any, direction: str) -> tuple[Permission, 
         to_port = _port(entry["toPort"] if "toPort" in entry else entry.get("ToPort"), "toPort", protocol)
         if protocol in PORT_RANGE_PROTOCOLS and None not in (from_port, to_port) and from_port > to_port:
             raise SecurityGroupError(f"{direction}: {protocol} fromPort {from_port} is above toPort {to_port}")
-        for kind, list_name, value_name, elements in _source_lists(entry):
+        for kind, list_name, pascal_name, value_name in _SOURCE_LISTS:  # each non-empty source list, in AWS's order
+            elements = entry[list_name] if list_name in entry else entry.get(pascal_name)
+            if elements is None or elements == []:
+                continue
+            if type(elements) is not list:
+                elements = _list(entry, list_name)  # raises for what is not a list
             for element in elements:
                 # The common shapes inline (a legacy string; an object holding its value under the camelCase
                 # key); anything else goes through _source_value, which also says what is wrong.
