@@ -7,7 +7,7 @@ and the remediation runbook all judge the same model. Pure stdlib.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 from perimeter.cidrs import is_public, is_world
 from perimeter.items import field, shared
