@@ -12,13 +12,14 @@ import time
 import traceback
 
 from bench import ROOT, report
-from bench import api_calls, cold_import, live_scan, parallel_scan, peer, remediation, snapshot_scan
+from bench import api_calls, cold_import, live_scan, parallel_scan, peer, remediation, scan_cost, snapshot_scan
 
 FIGURES = {
     "cold-import": cold_import.measure,
     "api-calls": api_calls.measure,
     "live-scan": live_scan.measure,
     "snapshot-scan": snapshot_scan.measure,
+    "scan-cost": scan_cost.measure,
     "parallel-scan": parallel_scan.measure,
     "peer": peer.measure,
     "remediation": remediation.measure,

@@ -59,6 +59,7 @@ def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         raise ValueError(f"'{text}' is not a valid CIDR") from None
 
 
+@lru_cache(maxsize=4096)  # judged for every source of every rule: a snapshot repeats a few thousand CIDRs
 def is_world(text: str) -> bool:
     """Only the two all-addresses blocks."""
     network = parse_cidr(text)

@@ -131,7 +131,8 @@ def _configuration_tags(configuration: dict) -> Iterator[tuple[str, Any]]:
 def _pairs(tags: Any, item: dict, where: str) -> Iterator[tuple[str, str]]:
     if tags is None:
         return
-    entries = [{"key": k, "value": v} for k, v in tags.items()] if isinstance(tags, Mapping) else tags
+    mapping = type(tags) is dict or (type(tags) is not list and isinstance(tags, Mapping))  # typing's check is slow
+    entries = [{"key": k, "value": v} for k, v in tags.items()] if mapping else tags
     for entry in entries if isinstance(entries, list) else [entries]:
         key = entry.get("key", entry.get("Key")) if isinstance(entry, Mapping) else None
         value = entry.get("value", entry.get("Value")) if isinstance(entry, Mapping) else None

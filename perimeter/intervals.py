@@ -7,12 +7,24 @@ runbooks importing perimeter.ports do not bundle it. Pure stdlib.
 from __future__ import annotations
 
 
+def _with(interval, first, last):
+    """``interval._replace(first=first, last=last)``; for a plain ``(first, last)`` pair (PortRange, AddressRange)
+    without _replace's generic machinery, which the security-group rules would pay per permission."""
+    if type(interval)._fields == _PAIR:
+        return _new(type(interval), (first, last))
+    return interval._replace(first=first, last=last)
+
+
+_PAIR = ("first", "last")
+_new = tuple.__new__
+
+
 def merged(ranges):
     """The union of ``ranges`` as sorted, disjoint, non-adjacent ranges (``80,81`` is ``80-81``)."""
     result = []
     for current in sorted(ranges):
         if result and current.first <= result[-1].last + 1:
-            result[-1] = result[-1]._replace(last=max(result[-1].last, current.last))
+            result[-1] = _with(result[-1], result[-1].first, max(result[-1].last, current.last))
         else:
             result.append(current)
     return tuple(result)
@@ -21,12 +33,15 @@ def merged(ranges):
 def overlap(a, b):
     """The part both ranges hold, or None."""
     first, last = max(a.first, b.first), min(a.last, b.last)
-    return a._replace(first=first, last=last) if first <= last else None
+    return _with(a, first, last) if first <= last else None
 
 
 def intersection(port_range, ranges):
     """The parts of ``port_range`` inside the union of ``ranges``, sorted and merged."""
-    return merged(part for part in (overlap(port_range, other) for other in ranges) if part is not None)
+    first, last = port_range[0], port_range[1]
+    parts = [_with(port_range, max(first, other.first), min(last, other.last)) for other in ranges
+             if other.first <= last and first <= other.last]  # overlap(port_range, other) is not None
+    return merged(parts) if parts else ()
 
 
 def uncovered(port_range, ranges):
@@ -36,10 +51,10 @@ def uncovered(port_range, ranges):
         if covering.last < start or covering.first > port_range.last:
             continue
         if covering.first > start:
-            parts.append(port_range._replace(first=start, last=covering.first - 1))
+            parts.append(_with(port_range, start, covering.first - 1))
         start = max(start, covering.last + 1)
     if start <= port_range.last:
-        parts.append(port_range._replace(first=start, last=port_range.last))
+        parts.append(_with(port_range, start, port_range.last))
     return tuple(parts)
 
 

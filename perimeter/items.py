@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 EVALUATED_STATUSES = frozenset({"OK", "ResourceDiscovered"})
 GONE_STATUSES = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
@@ -66,6 +66,25 @@ def normalise_item(raw: Any) -> dict:
     return item
 
 
+def normalised(raw: Any) -> dict:
+    """``normalise_item(raw)``, without its copy when ``raw`` is already in notification shape (a snapshot's items
+    are): then ``raw`` itself, which the caller must not change. The offline scan reads millions of items so."""
+    if type(raw) is not dict or "accountId" in raw or "arn" in raw or "configurationItemMD5Hash" in raw \
+            or "version" in raw or type(raw.get("configuration")) is str:
+        return normalise_item(raw)
+    kind, resource_id = raw.get("resourceType"), raw.get("resourceId")
+    supplementary = raw.get("supplementaryConfiguration")
+    if type(kind) is not str or not kind or type(resource_id) is not str or not resource_id \
+            or type(supplementary) is not dict or str in map(type, supplementary.values()):
+        return normalise_item(raw)
+    relationships = raw.get("relationships")
+    if type(relationships) is list:
+        for relation in relationships:
+            if type(relation) is not dict or "relationshipName" in relation:
+                return normalise_item(raw)
+    return raw
+
+
 def field(entry: dict, camel: str) -> Any:
     """The value under a camelCase name or its PascalCase twin.
 
@@ -97,3 +116,32 @@ def configuration_of(item: dict) -> dict:
     if not isinstance(configuration, dict):
         raise ItemError(f"{describe(item)}: configuration is missing or not an object")
     return configuration
+
+
+# --- readings of one item shared by the rules that judge it ----------------------------------------------------
+# The offline scan judges each item with every rule of its type before it reads the next, and several rules read
+# the same thing from it (the four security-group rules its permissions, every rule its tags): while the scan
+# says so (share_readings), such a reading is made once per item. Outside a scan nothing is kept.
+_sharing: tuple = ()  # the item whose readings are shared now, and its configuration; () when none are
+_shared: dict = {}  # reading name -> (the object it was read from, the reading)
+
+
+def share_readings(item: dict | None) -> None:
+    """Until the next call, readings (``shared``) of ``item`` and of its configuration are made once; None: none
+    are kept. The caller promises not to change the item meanwhile."""
+    global _sharing
+    _shared.clear()
+    _sharing = () if item is None else (item, item.get("configuration"))
+
+
+def shared(name: str, source: Any, read: Callable[[Any], Any]) -> Any:
+    """``read(source)``, kept for the other rules when ``source`` is the item whose readings are shared or its
+    configuration (a reading that raises is not kept, so each rule raises alike)."""
+    if not _sharing or (source is not _sharing[0] and source is not _sharing[1]):
+        return read(source)
+    kept = _shared.get(name)
+    if kept is not None and kept[0] is source:
+        return kept[1]
+    value = read(source)
+    _shared[name] = (source, value)
+    return value

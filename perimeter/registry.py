@@ -27,7 +27,7 @@ from perimeter.exemptions import (
     ACTIVE, EXPIRED, MAX_EXEMPTION_DAYS, PACK_WIDE_PARAMETERS, Exemption, evaluation_date, read_exemption, tag_key,
     tags_of,
 )
-from perimeter.items import ItemError, configuration_of, describe, not_applicable_reason
+from perimeter.items import ItemError, configuration_of, describe, not_applicable_reason, shared
 from perimeter.parameters import ParameterError, check_known
 from perimeter.periodic import EXEMPTION_PASS_ACTIONS, EXEMPTION_PASS_FREQUENCY, PeriodicListing, exemption_pass
 from perimeter.sources import RULES_PACKAGE
@@ -152,7 +152,7 @@ class RuleSpec:
         except ValueError as error:  # model errors (SecurityGroupError, ...) name the field, not the item
             raise ItemError(f"{describe(item)}: {error}") from None
         verdict = Verdict(verdict.compliance, fit(verdict.annotation))
-        value = tags_of(item).get(tag_key(self.rule_id))
+        value = shared("tags", item, tags_of).get(tag_key(self.rule_id))  # read once for all the item's rules
         exemption = None if value is None else read_exemption(value, as_of or evaluation_date(),
                                                                parameters.max_exemption_days)
         return Assessment(apply_exemption(verdict, exemption), exemption)

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from perimeter.exemptions import Exemption, evaluation_date
 from perimeter.inputs.documents import document_items
-from perimeter.items import ItemError, describe, normalise_item, not_applicable_reason
+from perimeter.items import ItemError, describe, normalised, not_applicable_reason, share_readings
 from perimeter.jsoninput import MAX_DEPTH, JSONInputError, nesting_exceeds, open_json_text
 from perimeter.registry import RuleSpec
 
@@ -110,35 +110,49 @@ def scan(
     kept_types = {kind for kinds in related_types.values() for kind in kinds}
     deferred: list[tuple[RuleSpec, dict]] = []
     related: dict[str, list[dict]] = {}
-    for index, raw in enumerate(raw_items):
-        try:
-            item = _normalised_within_depth(raw)
-            for field in _LOCATION_FIELDS:  # a malformed location field is an error naming the item's number
-                _text(item, field)
-        except ItemError as error:
-            raise ItemError(f"item #{index + 1}: {error}") from None
-        if item["resourceType"] in kept_types:
-            related.setdefault(item["resourceType"], []).append(item)
-        for spec in rules:
-            if item["resourceType"] not in spec.resource_types:
-                continue
-            if related_types[spec.rule_id]:
-                deferred.append((spec, item))
-                continue
-            yield _finding(spec, item, parsed[spec.rule_id], as_of)
+    # Per resource type, the (rule, its parameters, its severity) that judge it now, in the rules' order, or
+    # (with None for parameters) later with the items it relates to: found once per type, not per item.
+    judges: dict[str, list[tuple[RuleSpec, Any, str]]] = {}
+    try:
+        for index, raw in enumerate(raw_items):
+            try:
+                item = _normalised_within_depth(raw)
+                location = tuple(_text(item, field) for field in _LOCATION_FIELDS)  # malformed: names the item
+            except ItemError as error:
+                raise ItemError(f"item #{index + 1}: {error}") from None
+            kind = item["resourceType"]
+            if kind in kept_types:
+                related.setdefault(kind, []).append(item)
+            rules_of_kind = judges.get(kind)
+            if rules_of_kind is None:
+                rules_of_kind = judges[kind] = [
+                    (spec, None if related_types[spec.rule_id] else parsed[spec.rule_id], spec.declaration["severity"])
+                    for spec in rules if kind in spec.resource_types]
+            share_readings(item)  # the rules below read its permissions and tags once
+            for spec, parameters, severity in rules_of_kind:
+                if parameters is None:
+                    deferred.append((spec, item))
+                    continue
+                yield _finding(spec, item, parameters, as_of, severity, location)
+            share_readings(None)
+    finally:
+        share_readings(None)
     for spec, item in deferred:
         others = [other for kind in related_types[spec.rule_id] for other in related.get(kind, [])]
         if not_applicable_reason(item, spec.resource_types) is None:
             item = spec.module.relate(item, others)
-        yield _finding(spec, item, parsed[spec.rule_id], as_of)
+        location = tuple(_text(item, field) for field in _LOCATION_FIELDS)
+        yield _finding(spec, item, parsed[spec.rule_id], as_of, spec.declaration["severity"], location)
 
 
-def _finding(spec: RuleSpec, item: dict, parameters: Any, as_of) -> Finding:
-    account, region, name, arn = (_text(item, field) for field in _LOCATION_FIELDS)
+def _finding(spec: RuleSpec, item: dict, parameters: Any, as_of, severity: str, location: tuple) -> Finding:
+    account, region, name, arn = location
     verdict, exemption = spec.assess(item, parameters, as_of=as_of)
-    return Finding(spec.rule_id, spec.declaration["severity"], account, region, item["resourceType"],
-                   item["resourceId"], name, arn, verdict.compliance, verdict.annotation,
-                   _exemption_object(exemption) if exemption else None)
+    return _new(Finding, (spec.rule_id, severity, account, region, item["resourceType"], item["resourceId"], name,
+                          arn, verdict[0], verdict[1], _exemption_object(exemption) if exemption else None))
+
+
+_new = tuple.__new__  # a Finding without its generated __new__: the same tuple, cheaper to build
 
 
 def _exemption_object(exemption: Exemption) -> dict:
@@ -168,7 +182,7 @@ def _text(item: dict, field: str) -> str | None:
 
 def _normalised_within_depth(raw: Any) -> dict:
     try:
-        item = normalise_item(raw)
+        item = normalised(raw)
         too_deep = nesting_exceeds(item)
     except RecursionError:  # json's decoder on configuration text some thousand levels deep
         too_deep = True

@@ -16,11 +16,17 @@ from perimeter.scan import Finding
 from perimeter.verdicts import NON_COMPLIANT
 
 
+# '"rule": ' ... : json.dumps's key spelling and default separators, which the rows keep.
+_KEYS = tuple(json.dumps(name) + ": " for name in Finding._fields)
+_quote = json.encoder.encode_basestring_ascii  # json.dumps's own (C) quoting of text, ensure_ascii as by default
+
+
 def json_row(finding: Finding) -> str:
-    record = finding._asdict()
-    if record["exemption"] is None:  # only items carrying the rule's exemption tag have one
-        del record["exemption"]
-    return json.dumps(record)
+    """``json.dumps(finding._asdict())`` without ``exemption`` when it is None (only items carrying the rule's
+    exemption tag have one), byte for byte, at a fraction of the cost: the scan writes one per rule and item."""
+    parts = [key + (_quote(value) if type(value) is str else "null" if value is None else json.dumps(value))
+             for key, value in zip(_KEYS, finding) if value is not None or key is not _KEYS[-1]]
+    return "{" + ", ".join(parts) + "}"
 
 
 class _LastLine:
