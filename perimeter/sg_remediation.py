@@ -1,0 +1,319 @@
+"""What the security-group runbooks share: read a group's rules, revoke exactly a (protocol, ports, source), authorize
+replacements with room and race handling, judge the group again, and report rules in a form that restores them.
+
+Used by the ``remediation.py`` of sg-ingress-port-range-restricted, sg-ingress-restricted-ports,
+sg-ingress-authorized-ports-only and sg-default-closed; runs in their remediation functions (boto3 at hand).
+
+Every rule is revoked by its full specification, never by its SecurityGroupRuleId alone: ModifySecurityGroupRules
+keeps a rule's ID while changing what it allows, so an ID read a moment ago may name a narrowed, compliant rule by
+now. A rule that no longer matches what was judged is left as it is and reported skipped.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from botocore.exceptions import ClientError
+
+from perimeter.parameters import ParameterError, int_value
+from perimeter.remediation import (
+    InputError, RemediationError, client, ec2_tags, error_code, exemption_refusal, outcome,
+)
+from perimeter.securitygroups import (
+    ALL_TRAFFIC, CIDR_IPV4, CIDR_IPV6, PREFIX_LIST, SECURITY_GROUP, Permission, SecurityGroup, permission_from_rule,
+    permissions_from_entries,
+)
+from perimeter.verdicts import NON_COMPLIANT, Verdict
+
+PAGE_SIZE = 200  # MaxResults of DescribeSecurityGroupRules (5-1000)
+GROUP_GONE = ("InvalidGroup.NotFound", "InvalidGroupId.NotFound", "InvalidGroupId.Malformed")
+NOT_FOUND, DUPLICATE, NO_ROOM = "InvalidPermission.NotFound", "InvalidPermission.Duplicate", \
+    "RulesPerSecurityGroupLimitExceeded"
+ATTEMPTS = 3  # calls of one change before a group that keeps changing fails the run
+# Amazon VPC quotas: "Inbound or outbound rules per security group" (L-0EA8095F), 60 by default, "enforced
+# separately for IPv4 rules and IPv6 rules". A group reference admits both families and a prefix list's family is
+# not in the rule: both count in both, so the check errs towards failing before any change.
+DEFAULT_QUOTA = 60
+FAMILIES = {CIDR_IPV4: ("IPv4",), CIDR_IPV6: ("IPv6",), SECURITY_GROUP: ("IPv4", "IPv6"),
+            PREFIX_LIST: ("IPv4", "IPv6")}
+# How AuthorizeSecurityGroupIngress/Egress spell each source kind: (IpPermissions list, key in its entries).
+AUTHORIZE_SOURCES = {CIDR_IPV4: ("IpRanges", "CidrIp"), CIDR_IPV6: ("Ipv6Ranges", "CidrIpv6"),
+                     PREFIX_LIST: ("PrefixListIds", "PrefixListId"), SECURITY_GROUP: ("UserIdGroupPairs", "GroupId")}
+INGRESS, EGRESS = "ingress", "egress"
+_REVOKE = {INGRESS: "revoke_security_group_ingress", EGRESS: "revoke_security_group_egress"}
+
+
+class Run:
+    """What this run removed, added, revoked again (undone) and left as it found it (skipped)."""
+
+    def __init__(self):
+        self.owners, self.removed, self.added, self.undone, self.skipped = {}, [], [], [], []
+
+    def outputs(self) -> dict:
+        return {name: [entry(permission, self.owners) for permission in permissions] for name, permissions in (
+            ("Removed", self.removed), ("Added", self.added), ("Undone", self.undone), ("Skipped", self.skipped))}
+
+
+def group_handler(rule_id: str, events: dict, run, remediate: Callable) -> dict:
+    """A runbook script's handler: the group's tags first (an exempt group ends here, unchanged), then
+    ``remediate(events, run, ec2)``; failures are returned with ``run.outputs()``, for the Fail step to raise."""
+    try:
+        ec2 = client("ec2")
+        exempt = exemption_refusal(rule_id, ec2_tags(ec2, events["SecurityGroupId"]))
+        if exempt:  # tagged perimeter:exempt:<rule id> with an active exemption: nothing changes
+            return outcome({**run.outputs(), **exempt}, None)
+        remediate(events, run, ec2)
+    except Exception as error:  # returned, not raised: the outputs must exist on failure too
+        return outcome(run.outputs(), error)
+    return outcome(run.outputs(), None)
+
+
+def quota_input(value) -> int:
+    raw = {"InboundRuleQuota": "" if value is None else str(value)}
+    try:
+        return int_value(raw, "InboundRuleQuota", default=DEFAULT_QUOTA, minimum=1)
+    except ParameterError as error:
+        raise InputError(str(error)) from None
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+def describe_group(ec2, group_id: str) -> dict:
+    """The group as DescribeSecurityGroups returns it; RemediationError when it does not exist."""
+    try:
+        return ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    except ClientError as error:
+        if error_code(error) in GROUP_GONE:
+            raise RemediationError(f"security group {group_id} does not exist ({error_code(error)}); it may "
+                                   "have been deleted after Config evaluated it: nothing to remediate") from None
+        raise
+
+
+def read_group(ec2, group_id: str, egress: bool = False) -> tuple[SecurityGroup, dict[str, str]]:
+    """The group's rules as the model (inbound; outbound too with ``egress``), and the owner account of each
+    referenced group. Only when the listing is empty is the group described: the rules API lists nothing for a
+    missing group."""
+    pages = ec2.get_paginator("describe_security_group_rules").paginate(
+        Filters=[{"Name": "group-id", "Values": [group_id]}], PaginationConfig={"PageSize": PAGE_SIZE})
+    rules = [rule for page in pages for rule in page["SecurityGroupRules"]]
+    if not rules:
+        describe_group(ec2, group_id)
+    owners = {rule["ReferencedGroupInfo"]["GroupId"]: rule["ReferencedGroupInfo"]["UserId"]
+              for rule in rules if (rule.get("ReferencedGroupInfo") or {}).get("UserId")}
+    return SecurityGroup(group_id, "", None, ingress=_direction_rules(rules, INGRESS),
+                         egress=_direction_rules(rules, EGRESS) if egress else ()), owners
+
+
+def _direction_rules(rules, direction: str) -> tuple[Permission, ...]:
+    return tuple(permission_from_rule(rule) for rule in rules if bool(rule.get("IsEgress")) == (direction == EGRESS))
+
+
+def _of(group: SecurityGroup, direction: str) -> tuple[Permission, ...]:
+    return group.egress if direction == EGRESS else group.ingress
+
+
+# --- room under the rules quota -----------------------------------------------------------------------------------
+def rule_counts(permissions) -> dict[str, int]:
+    counts = {"IPv4": 0, "IPv6": 0}
+    for permission in permissions:
+        for family in FAMILIES[permission.source.kind]:
+            counts[family] += 1
+    return counts
+
+
+def needs_revoke_first(group_id: str, ingress, removals, additions, quota: int) -> bool:
+    """Whether the replacements fit only once the ranges are gone; RemediationError when they never fit.
+
+    Every rule counts as one here; a customer-managed prefix list counts as its maximum entries (Amazon VPC
+    quotas), so AWS may still refuse: before any change when the replacements go in first.
+    """
+    now, out, new = rule_counts(ingress), rule_counts(removals), rule_counts(additions)
+    revoke_first = False
+    for family in now:
+        limit = max(quota, now[family])  # a group above the given quota shows that the account's is higher
+        after = now[family] - out[family] + new[family]
+        if after > limit:
+            raise RemediationError(
+                f"security group {group_id} would need {after} inbound {family} rules ({now[family]} now, "
+                f"{out[family]} revoked, {new[family]} replacement rules added), over the quota of {limit}; "
+                "nothing changed. Pass fewer replacement ports, or raise the quota 'Inbound or outbound rules per "
+                "security group' (L-0EA8095F) and pass it as InboundRuleQuota")
+        revoke_first = revoke_first or now[family] + new[family] > limit
+    return revoke_first
+
+
+def allows(existing: Permission, wanted: Permission) -> bool:
+    """Does ``existing`` allow everything the tcp/udp rule ``wanted`` allows (same source)?"""
+    return (existing.source == wanted.source and existing.protocol in (wanted.protocol, ALL_TRAFFIC)
+            and existing.ports is not None and existing.ports.contains(wanted.ports))
+
+
+def held(wanted: Permission, permissions) -> bool:
+    return any(allows(existing, wanted) for existing in permissions)
+
+
+# --- changing -----------------------------------------------------------------------------------------------------
+def replace_then_revoke(ec2, group_id: str, ingress, removals: list, additions: list, quota: int, run: Run,
+                        dry_run: bool) -> bool:
+    """Revoke ``removals`` (inbound) and authorize ``additions``, each of which some removal holds; False when there
+    was nothing to change or only a dry run (``run`` then lists what would change).
+
+    The additions go in first, so their ports stay reachable throughout; only when the group has no room for them
+    yet are the removals revoked first. An addition whose range was not revoked after all (gone meanwhile, or the
+    revoke failed) is revoked again (``run.undone``): it would widen access.
+    """
+    revoke_first = needs_revoke_first(group_id, ingress, removals, additions, quota)
+    if dry_run or not removals:
+        run.removed, run.added = removals, additions
+        return False
+    if revoke_first:
+        run.removed, run.skipped = revoke_exactly(ec2, group_id, removals, run.owners)
+        wanted = [added for added in additions if held(added, run.removed)]
+        try:
+            run.added = authorize(ec2, group_id, wanted, run.owners)
+        except ClientError as error:
+            raise RemediationError(f"the ranges were revoked, but adding the replacement rules failed ({error}); "
+                                   f"add them when there is room: {labels(wanted)}") from None
+    else:
+        try:
+            run.added = authorize(ec2, group_id, additions, run.owners)
+        except ClientError as error:
+            if error_code(error) != NO_ROOM:
+                raise
+            raise RemediationError(f"no room for the replacement rules ({error}); nothing changed. A customer-managed "
+                                   "prefix list counts as its maximum entries; check InboundRuleQuota") from None
+        try:
+            run.removed, run.skipped = revoke_exactly(ec2, group_id, removals, run.owners)
+        finally:
+            withdraw_strays(ec2, group_id, run)
+    return True
+
+
+def revoke_exactly(ec2, group_id: str, wanted: list, owners: dict, direction: str = INGRESS) -> tuple[list, list]:
+    """Revoke each rule by its full specification: (revoked, skipped as no rule matches it any more).
+
+    RevokeSecurityGroupIngress / RevokeSecurityGroupEgress (EC2 API Reference): in a non-default VPC an unmatched
+    specification fails the call with InvalidPermission.NotFound "and no rules are revoked", so the rules still
+    there exactly are tried again; in a default VPC the call succeeds and lists it in UnknownIpPermissions.
+    """
+    revoke = getattr(ec2, _REVOKE[direction])
+    pending, skipped, response = _settled(ec2, group_id, wanted, owners, NOT_FOUND, present=True, direction=direction,
+                                          call=lambda entries: revoke(GroupId=group_id, IpPermissions=entries))
+    unknown = {key(permission) for permission in permissions_from_entries(
+        response.get("UnknownIpPermissions") or [], "UnknownIpPermissions")}
+    revoked = {key(permission): permission for permission in _direction_rules(
+        ({**rule, "ReferencedGroupInfo": {"GroupId": rule.get("ReferencedGroupId")}}
+         for rule in response.get("RevokedSecurityGroupRules") or []), direction)}
+    return ([revoked.get(key(permission), permission) for permission in pending if key(permission) not in unknown],
+            skipped + [permission for permission in pending if key(permission) in unknown])
+
+
+def authorize(ec2, group_id: str, additions: list, owners: dict) -> list[Permission]:
+    """Authorize the inbound rules, leaving out any that someone added meanwhile (InvalidPermission.Duplicate)."""
+    pending, _, response = _settled(ec2, group_id, additions, owners, DUPLICATE, present=False, direction=INGRESS,
+                                    call=lambda entries: ec2.authorize_security_group_ingress(
+                                        GroupId=group_id, IpPermissions=entries))
+    ids = {key(rule): rule.rule_id for rule in _direction_rules(response.get("SecurityGroupRules") or [], INGRESS)}
+    return [added._replace(rule_id=ids.get(key(added))) for added in pending]
+
+
+def _settled(ec2, group_id: str, pending: list, owners: dict, conflict: str, present: bool, direction: str, call):
+    """(rules called with, rules dropped, response) of ``call`` with the rules' IpPermissions. After ``conflict``
+    (the group changed meanwhile; the call changed nothing) the group is read again, and only the rules that are
+    ``present`` there (as now listed), or absent, are called with again."""
+    dropped: list[Permission] = []
+    for _ in range(ATTEMPTS):
+        if not pending:
+            return [], dropped, {}
+        try:
+            return pending, dropped, call([ip_permission(permission, owners) for permission in pending])
+        except ClientError as error:
+            if error_code(error) != conflict:
+                raise
+        group = read_group(ec2, group_id, egress=direction == EGRESS)[0]
+        current = {key(permission): permission for permission in _of(group, direction)}
+        dropped += [permission for permission in pending if (key(permission) in current) != present]
+        pending = [current.get(key(permission), permission) for permission in pending
+                   if (key(permission) in current) == present]
+    raise RemediationError(f"security group {group_id} kept changing while it was being remediated; run again")
+
+
+def withdraw_strays(ec2, group_id: str, run: Run) -> None:
+    """Revoke the replacements that no range revoked by this run held: they would widen access."""
+    strays = [added for added in run.added if not held(added, run.removed)]
+    if strays:
+        run.added = [added for added in run.added if added not in strays]
+        try:
+            run.undone = revoke_exactly(ec2, group_id, strays, run.owners)[0]
+        except Exception:
+            run.added += strays  # still open as far as this run knows
+            raise RemediationError(f"revoke these replacement rules, whose ranges stay: {labels(strays)}")
+
+
+# --- verifying ----------------------------------------------------------------------------------------------------
+def confirm(run: Run, group: SecurityGroup) -> None:
+    """After the changes, from the group as now listed: Removed keeps the rules now gone, Added gets the rule IDs."""
+    listed = {(permission.rule_id, key(permission)) for permission in group.ingress}
+    run.removed = [removed for removed in run.removed if (removed.rule_id, key(removed)) not in listed]
+    rule_ids = {key(permission): permission.rule_id for permission in group.ingress}
+    run.added = [added._replace(rule_id=rule_ids.get(key(added), added.rule_id)) for added in run.added]
+
+
+def judge_again(ec2, group_id: str, judge: Callable[[dict], Verdict], run: Run) -> None:
+    """Read the group again, confirm the outputs, and judge it with the rule's own evaluate (``judge``: item ->
+    verdict); RemediationError when it is still NON_COMPLIANT."""
+    group, owners = read_group(ec2, group_id)
+    confirm(run, group)
+    verdict = judge(group_item(group, owners))
+    if verdict.compliance == NON_COMPLIANT:
+        raise RemediationError(f"security group {group_id} is still NON_COMPLIANT after remediation: "
+                               f"{verdict.annotation}")
+
+
+def group_item(group: SecurityGroup, owners: dict) -> dict:
+    """A configuration item of the group as read, for the rule's evaluate."""
+    return {"resourceType": "AWS::EC2::SecurityGroup", "resourceId": group.group_id, "configurationItemStatus": "OK",
+            "configuration": {"groupId": group.group_id, "groupName": group.group_name, "vpcId": group.vpc_id,
+                              "ipPermissions": [ip_permission(p, owners) for p in group.ingress],
+                              "ipPermissionsEgress": [ip_permission(p, owners) for p in group.egress]}}
+
+
+# --- how rules are spelled ----------------------------------------------------------------------------------------
+def ip_permission(permission: Permission, owners: dict) -> dict:
+    """The rule as an IpPermissions entry, as AuthorizeSecurityGroupIngress/Egress take it. Revoking needs no
+    description (EC2 API Reference); the one read is sent anyway, the rule exactly as judged, and one changed
+    meanwhile is read again after InvalidPermission.NotFound."""
+    list_name, value_key = AUTHORIZE_SOURCES[permission.source.kind]
+    source = {value_key: permission.source.value}
+    if permission.source.kind == SECURITY_GROUP and permission.source.value in owners:
+        source["UserId"] = owners[permission.source.value]
+    if permission.description:
+        source["Description"] = permission.description
+    specification = {"IpProtocol": permission.protocol, list_name: [source]}
+    if permission.protocol != ALL_TRAFFIC:
+        first, last = permission.ports or (permission.from_port, permission.to_port)
+        specification.update({name: value for name, value in (("FromPort", first), ("ToPort", last))
+                              if value is not None})  # GRE, ESP...: DescribeSecurityGroups may give no ports
+    return specification
+
+
+def entry(permission: Permission, owners: dict) -> dict:
+    """A rule as the outputs report it: enough to authorize it again."""
+    reported = {"SecurityGroupRuleId": permission.rule_id} if permission.rule_id else {}
+    reported.update({
+        "IpProtocol": permission.protocol,
+        "FromPort": -1 if permission.from_port is None else permission.from_port,  # all traffic: -1, as AWS says
+        "ToPort": -1 if permission.to_port is None else permission.to_port,
+        permission.source.kind: permission.source.value,
+    })
+    if permission.source.kind == SECURITY_GROUP and permission.source.value in owners:
+        reported["ReferencedUserId"] = owners[permission.source.value]
+    reported["Description"] = permission.description
+    return reported
+
+
+def key(permission: Permission) -> tuple:
+    """What a rule allows, however its ports are spelled (all traffic: none, or -1)."""
+    return permission.protocol, tuple(permission.ports or (permission.from_port, permission.to_port)), permission.source
+
+
+def labels(permissions) -> str:
+    return "; ".join(permission.label() for permission in permissions)
