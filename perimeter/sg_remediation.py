@@ -15,6 +15,7 @@ from typing import Callable
 from botocore.exceptions import ClientError
 
 from perimeter.parameters import ParameterError, int_value
+from perimeter.protocols import PORT_RANGE_PROTOCOLS
 from perimeter.remediation import (
     InputError, RemediationError, client, ec2_tags, error_code, exemption_refusal, outcome,
 )
@@ -43,14 +44,16 @@ _REVOKE = {INGRESS: "revoke_security_group_ingress", EGRESS: "revoke_security_gr
 
 
 class Run:
-    """What this run removed, added, revoked again (undone) and left as it found it (skipped)."""
+    """What this run removed, added, revoked again (undone) and left as it found it (skipped); ``shown``: the
+    outputs the runbook declares (a runbook that adds nothing has no Added or Undone)."""
 
-    def __init__(self):
+    def __init__(self, shown=("Removed", "Added", "Undone", "Skipped")):
         self.owners, self.removed, self.added, self.undone, self.skipped = {}, [], [], [], []
+        self.shown = shown
 
     def outputs(self) -> dict:
-        return {name: [entry(permission, self.owners) for permission in permissions] for name, permissions in (
-            ("Removed", self.removed), ("Added", self.added), ("Undone", self.undone), ("Skipped", self.skipped))}
+        lists = {"Removed": self.removed, "Added": self.added, "Undone": self.undone, "Skipped": self.skipped}
+        return {name: [entry(permission, self.owners) for permission in lists[name]] for name in self.shown}
 
 
 def group_handler(rule_id: str, events: dict, run, remediate: Callable) -> dict:
@@ -134,8 +137,8 @@ def needs_revoke_first(group_id: str, ingress, removals, additions, quota: int) 
             raise RemediationError(
                 f"security group {group_id} would need {after} inbound {family} rules ({now[family]} now, "
                 f"{out[family]} revoked, {new[family]} replacement rules added), over the quota of {limit}; "
-                "nothing changed. Pass fewer replacement ports, or raise the quota 'Inbound or outbound rules per "
-                "security group' (L-0EA8095F) and pass it as InboundRuleQuota")
+                "nothing changed. Keep fewer ports open through replacements, or raise the quota 'Inbound or "
+                "outbound rules per security group' (L-0EA8095F) and pass it as InboundRuleQuota")
         revoke_first = revoke_first or now[family] + new[family] > limit
     return revoke_first
 
@@ -151,16 +154,20 @@ def held(wanted: Permission, permissions) -> bool:
 
 
 # --- changing -----------------------------------------------------------------------------------------------------
-def replace_then_revoke(ec2, group_id: str, ingress, removals: list, additions: list, quota: int, run: Run,
-                        dry_run: bool) -> bool:
-    """Revoke ``removals`` (inbound) and authorize ``additions``, each of which some removal holds; False when there
-    was nothing to change or only a dry run (``run`` then lists what would change).
+def replace_offenders(ec2, group_id: str, run: Run, offending: Callable[[SecurityGroup], list],
+                      replacing: Callable[[list, list], list], quota: int, dry_run: bool) -> bool:
+    """Read the group's inbound rules, then revoke ``offending(group)`` and authorize ``replacing(removals, kept)``,
+    rules each of which some removal holds; False when there was nothing to change or only a dry run (``run`` then
+    lists what would change).
 
     The additions go in first, so their ports stay reachable throughout; only when the group has no room for them
     yet are the removals revoked first. An addition whose range was not revoked after all (gone meanwhile, or the
     revoke failed) is revoked again (``run.undone``): it would widen access.
     """
-    revoke_first = needs_revoke_first(group_id, ingress, removals, additions, quota)
+    group, run.owners = read_group(ec2, group_id)
+    removals = offending(group)
+    additions = replacing(removals, [permission for permission in group.ingress if permission not in removals])
+    revoke_first = needs_revoke_first(group_id, group.ingress, removals, additions, quota)
     if dry_run or not removals:
         run.removed, run.added = removals, additions
         return False
@@ -249,23 +256,34 @@ def withdraw_strays(ec2, group_id: str, run: Run) -> None:
 
 
 # --- verifying ----------------------------------------------------------------------------------------------------
+def gone(removed: list, listed) -> list:
+    """The removed rules that the group no longer lists: by rule ID and specification where the ID is known (a rule
+    authorized again meanwhile has a new ID), else by specification."""
+    present = {(permission.rule_id, key(permission)) for permission in listed} | {
+        (None, key(permission)) for permission in listed}
+    return [permission for permission in removed if (permission.rule_id, key(permission)) not in present]
+
+
 def confirm(run: Run, group: SecurityGroup) -> None:
     """After the changes, from the group as now listed: Removed keeps the rules now gone, Added gets the rule IDs."""
-    listed = {(permission.rule_id, key(permission)) for permission in group.ingress}
-    run.removed = [removed for removed in run.removed if (removed.rule_id, key(removed)) not in listed]
+    run.removed = gone(run.removed, group.ingress)
     rule_ids = {key(permission): permission.rule_id for permission in group.ingress}
     run.added = [added._replace(rule_id=rule_ids.get(key(added), added.rule_id)) for added in run.added]
 
 
-def judge_again(ec2, group_id: str, judge: Callable[[dict], Verdict], run: Run) -> None:
-    """Read the group again, confirm the outputs, and judge it with the rule's own evaluate (``judge``: item ->
-    verdict); RemediationError when it is still NON_COMPLIANT."""
-    group, owners = read_group(ec2, group_id)
-    confirm(run, group)
-    verdict = judge(group_item(group, owners))
+def require_compliant(group_id: str, verdict: Verdict) -> None:
+    """The rule's verdict on the group as read after the changes; RemediationError when still NON_COMPLIANT."""
     if verdict.compliance == NON_COMPLIANT:
         raise RemediationError(f"security group {group_id} is still NON_COMPLIANT after remediation: "
                                f"{verdict.annotation}")
+
+
+def judge_again(ec2, group_id: str, judge: Callable[[dict], Verdict], run: Run) -> None:
+    """Read the inbound rules again, confirm the outputs, and judge the group with the rule's own evaluate
+    (``judge``: configuration item -> verdict)."""
+    group, owners = read_group(ec2, group_id)
+    confirm(run, group)
+    require_compliant(group_id, judge(group_item(group, owners)))
 
 
 def group_item(group: SecurityGroup, owners: dict) -> dict:
@@ -289,9 +307,12 @@ def ip_permission(permission: Permission, owners: dict) -> dict:
         source["Description"] = permission.description
     specification = {"IpProtocol": permission.protocol, list_name: [source]}
     if permission.protocol != ALL_TRAFFIC:
-        first, last = permission.ports or (permission.from_port, permission.to_port)
+        # tcp/udp: the range (a missing bound is the whole range). Any other protocol: the fields as read, which a
+        # revoke must match, though SCTP's open every port (EC2 API Reference, IpPermission) and ESP's mean nothing.
+        first, last = permission.ports if permission.protocol in PORT_RANGE_PROTOCOLS else \
+            (permission.from_port, permission.to_port)
         specification.update({name: value for name, value in (("FromPort", first), ("ToPort", last))
-                              if value is not None})  # GRE, ESP...: DescribeSecurityGroups may give no ports
+                              if value is not None})
     return specification
 
 

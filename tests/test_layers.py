@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYER_OF = (
     ("remediation", ("perimeter.remediation", "perimeter.remediation_entry", "perimeter.sg_remediation",
                      "perimeter.rules.*.remediation")),
-    ("model", ("perimeter", "perimeter.cidrs", "perimeter.ports", "perimeter.intervals", "perimeter.protocols",
+    ("model", ("perimeter", "perimeter.cidrs", "perimeter.sg_permissions", "perimeter.ports", "perimeter.intervals", "perimeter.protocols",
                "perimeter.parameters",
                "perimeter.declarations", "perimeter.declaration_schema", "perimeter.items", "perimeter.events", "perimeter.verdicts",
                "perimeter.securitygroups", "perimeter.networkacls", "perimeter.firewall", "perimeter.firewall_logging",

@@ -15,7 +15,7 @@ from perimeter.remediation import InputError, RemediationError, boolean_input, c
 from perimeter.securitygroups import ALL_TRAFFIC, Permission
 from perimeter.sg_remediation import (
     PAGE_SIZE, Run, confirm, group_handler, held, labels, needs_revoke_first, quota_input, read_group,
-    replace_then_revoke,
+    replace_offenders,
 )
 from perimeter.rules.sg_ingress_port_range_restricted.rule import offending_permissions, parse_parameters
 
@@ -42,11 +42,8 @@ def remediate(events: dict, run: Run, ec2=None) -> None:
     dry_run = boolean_input(events.get("DryRun", True), "DryRun")
     ec2 = ec2 or client("ec2")
 
-    group, run.owners = read_group(ec2, group_id)
-    removals = offending_permissions(group, parameters)
-    kept = [permission for permission in group.ingress if permission not in removals]
-    additions = replacements(removals, kept, ports)
-    if replace_then_revoke(ec2, group_id, group.ingress, removals, additions, quota, run, dry_run):
+    if replace_offenders(ec2, group_id, run, lambda group: offending_permissions(group, parameters),
+                         lambda removals, kept: replacements(removals, kept, ports), quota, dry_run):
         verify(ec2, group_id, parameters, run)
 
 
