@@ -11,7 +11,9 @@ The machinery (reading, revoking, authorizing, room and races) is perimeter.sg_r
 from __future__ import annotations
 
 from perimeter.ports import parse_port
-from perimeter.remediation import InputError, RemediationError, boolean_input, client, rule_parameters, string_list_input
+from perimeter.remediation import (
+    InputError, RemediationError, boolean_input, client, rule_parameters, string_list_input,
+)
 from perimeter.securitygroups import ALL_TRAFFIC, Permission
 from perimeter.sg_remediation import (
     PAGE_SIZE, Run, confirm, group_handler, held, labels, needs_revoke_first, quota_input, read_group,
