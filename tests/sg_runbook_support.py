@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from perimeter.exemptions import evaluation_date, tag_key
 from perimeter.runbooks import render_runbook
+from perimeter.securitygroups import security_group_from_configuration
 from tests.ssm.runner import FAILED, SUCCESS, run_document
 from tests.support import ClientInterceptor, OperationStubber
 
@@ -288,3 +289,24 @@ def check_missing_group_fails_clearly(document: dict, net: Network) -> None:
 
     assert result.status == FAILED
     assert f"security group {net.group_id} does not exist (InvalidGroup.NotFound)" in result.failure_message
+
+
+def remediate_random_group(document: dict, account, granted, raw: dict, rule, offending) -> tuple:
+    """The property tests' run: ``granted`` rules on a fresh group, the document run with the rule parameters ``raw``
+    (its trustedSources a tuple of SOURCE_CHOICES) under their runbook names. Asserts the run succeeded, left egress
+    alone and left the group COMPLIANT by the rule's evaluate; returns (allowed before, allowed after, the views of
+    ``offending(group, parameters)`` before, the result)."""
+    net = Network(account)
+    grant(net, granted)
+    raw = {**raw, "trustedSources": ",".join(source_value(net, source) for source in raw["trustedSources"])}
+    parameters = rule.parse_parameters(raw)
+    before, egress_before = net.allowed(), net.rules(egress=True)
+    flagged = {view_of(permission) for permission in offending(
+        security_group_from_configuration(net.described(), egress=False), parameters)}
+
+    result = remediate(document, net, **{name[0].upper() + name[1:]: value for name, value in raw.items()})
+
+    assert result.status == SUCCESS, result.failure_message
+    assert net.rules(egress=True) == egress_before
+    assert rule.evaluate(net.item(), parameters).compliance == "COMPLIANT"
+    return before, net.allowed(), flagged, result

@@ -9,11 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from perimeter.rules.sg_ingress_authorized_ports_only import rule
-from perimeter.securitygroups import security_group_from_configuration
 from tests.sg_runbook_support import (  # noqa: F401 (account, document, net: fixtures)
     ROLE, Network, account, added, as_allowed, before_first, changes_in, check_exempt_group_is_left_unchanged,
-    check_missing_group_fails_clearly, cidrs, covered, document, grant, net, permissions, refused, remediate, removed,
-    skipped, source_value, tcp, udp, undone, view_of,
+    check_missing_group_fails_clearly, cidrs, covered, document, net, permissions, refused, remediate,
+    remediate_random_group, removed, skipped, tcp, udp, undone,
 )
 from tests.ssm import validator
 from tests.ssm.runner import FAILED, SUCCESS, run_document
@@ -258,23 +257,10 @@ TRUSTED = ((), ("8.8.8.0/24",), ("0.0.0.0/0", "peer"), ("prefix-list", "fd00::/8
 )
 def test_access_only_narrows_only_offenders_go_and_the_group_is_compliant(
         document, account, granted, authorized, scope, trusted):
-    net = Network(account)
-    grant(net, granted)
-    raw = {"authorizedTcpPorts": authorized[0], "authorizedUdpPorts": authorized[1], "sourceScope": scope,
-           "trustedSources": ",".join(source_value(net, source) for source in trusted)}
-    parameters = rule.parse_parameters(raw)
-    before, egress_before = net.allowed(), net.rules(egress=True)
-    offending = {view_of(permission) for permission in rule.offenders(
-        security_group_from_configuration(net.described(), egress=False), parameters)}
+    before, after, offending, result = remediate_random_group(
+        document, account, granted, {"authorizedTcpPorts": authorized[0], "authorizedUdpPorts": authorized[1],
+                                     "sourceScope": scope, "trustedSources": trusted}, rule, rule.offenders)
 
-    result = remediate(document, net, AuthorizedTcpPorts=raw["authorizedTcpPorts"],
-                       AuthorizedUdpPorts=raw["authorizedUdpPorts"], SourceScope=scope,
-                       TrustedSources=raw["trustedSources"])
-
-    assert result.status == SUCCESS, result.failure_message
-    after = net.allowed()
     assert all(covered(view, before) for view in after), after - before  # access only narrows
     assert before - after == offending == set(views(removed(result)))  # nothing else removed
     assert after - before == set(views(added(result)))
-    assert net.rules(egress=True) == egress_before
-    assert rule.evaluate(net.item(), parameters).compliance == "COMPLIANT"

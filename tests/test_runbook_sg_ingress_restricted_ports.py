@@ -9,11 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from perimeter.rules.sg_ingress_restricted_ports import rule
-from perimeter.securitygroups import security_group_from_configuration
 from tests.sg_runbook_support import (  # noqa: F401 (account, document, net: fixtures)
     ROLE, Network, account, as_allowed, before_first, changes_in, check_exempt_group_is_left_unchanged,
-    check_missing_group_fails_clearly, cidrs, document, grant, ignore_revocations, net, permissions, remediate, removed,
-    restore, skipped, source_value, tcp, udp, view_of,
+    check_missing_group_fails_clearly, cidrs, document, ignore_revocations, net, permissions, remediate,
+    remediate_random_group, removed, restore, skipped, tcp, udp,
 )
 from tests.ssm import validator
 from tests.ssm.runner import FAILED, SUCCESS, ParameterError, run_document
@@ -231,22 +230,10 @@ TRUSTED = ((), ("8.8.8.0/24",), ("0.0.0.0/0", "peer"), ("prefix-list", "fd00::/8
 )
 def test_exactly_the_offending_rules_go_access_only_narrows_and_the_group_is_compliant(
         document, account, granted, restricted, scope, trusted):
-    net = Network(account)
-    grant(net, granted)
-    raw = {"restrictedTcpPorts": restricted[0], "restrictedUdpPorts": restricted[1], "sourceScope": scope,
-           "trustedSources": ",".join(source_value(net, source) for source in trusted)}
-    parameters = rule.parse_parameters(raw)
-    before, egress_before = net.allowed(), net.rules(egress=True)
-    offending = {view_of(permission) for permission, _ in rule.offenders(
-        security_group_from_configuration(net.described(), egress=False), parameters)}
+    before, after, offending, result = remediate_random_group(
+        document, account, granted, {"restrictedTcpPorts": restricted[0], "restrictedUdpPorts": restricted[1],
+                                     "sourceScope": scope, "trustedSources": trusted},
+        rule, lambda group, parameters: [permission for permission, _ in rule.offenders(group, parameters)])
 
-    result = remediate(document, net, RestrictedTcpPorts=raw["restrictedTcpPorts"],
-                       RestrictedUdpPorts=raw["restrictedUdpPorts"], SourceScope=scope,
-                       TrustedSources=raw["trustedSources"])
-
-    assert result.status == SUCCESS, result.failure_message
-    after = net.allowed()
     assert after <= before  # access only narrows: nothing added
     assert before - after == offending == {as_allowed(entry) for entry in removed(result)}
-    assert net.rules(egress=True) == egress_before
-    assert rule.evaluate(net.item(), parameters).compliance == "COMPLIANT"
