@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # (layer, module name patterns), first match wins.
 LAYER_OF = (
     ("remediation", ("perimeter.remediation", "perimeter.remediation_entry", "perimeter.sg_remediation",
-                     "perimeter.rules.*.remediation")),
+                     "perimeter.sg_replacement", "perimeter.rules.*.remediation")),
     ("model", ("perimeter", "perimeter.cidrs", "perimeter.sg_permissions", "perimeter.ports", "perimeter.intervals", "perimeter.protocols",
                "perimeter.parameters",
                "perimeter.declarations", "perimeter.declaration_schema", "perimeter.items", "perimeter.events", "perimeter.verdicts",

@@ -58,9 +58,10 @@ def remediate(events: dict, run: ClosingRun, ec2=None) -> None:
     if dry_run or not (group.ingress or group.egress):
         run.removed = planned  # what would be removed
         return
-    for direction in DIRECTIONS:  # each direction's outputs only once its revoke has answered
-        run.removed[direction], run.skipped[direction] = revoke_exactly(
-            ec2, group_id, planned[direction], run.owners, direction)
+    run.removed[INGRESS], run.skipped[INGRESS] = revoke_exactly(ec2, group_id, planned[INGRESS], run.owners)
+    # Outbound second; each direction's outputs only once its revoke has answered.
+    run.removed[EGRESS], run.skipped[EGRESS] = revoke_exactly(
+        ec2, group_id, planned[EGRESS], run.owners, EGRESS, lambda **request: ec2.revoke_security_group_egress(**request))
     verify(ec2, group_id, run)
 
 

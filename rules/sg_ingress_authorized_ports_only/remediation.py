@@ -6,7 +6,8 @@ traffic: the tcp list as tcp rules, the udp list as udp rules), as ranges (the a
 with the flagged one), then the flagged rule is revoked by its full specification: access only narrows. A protocol
 other than tcp, udp, icmp and icmpv6 is revoked with no replacement. Replacements go in first when the group has
 room (quota L-0EA8095F, per address family), after the revoke when not; one whose range was not revoked after all
-is revoked again. The group is then judged by the rule's evaluate. The machinery is perimeter.sg_remediation.
+is revoked again. The group is then judged by the rule's evaluate. The machinery is perimeter.sg_remediation and
+perimeter.sg_replacement.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from perimeter.intervals import intersection, uncovered
 from perimeter.protocols import ALL_TRAFFIC
 from perimeter.remediation import boolean_input, client, rule_parameters
 from perimeter.securitygroups import Permission
-from perimeter.sg_remediation import Run, group_handler, judge_again, quota_input, replace_offenders
+from perimeter.sg_remediation import Run, group_handler, judge_again, quota_input
+from perimeter.sg_replacement import replace_offenders
 from perimeter.rules.sg_ingress_authorized_ports_only.rule import evaluate, offenders, parse_parameters
 
 RULE = "sg-ingress-authorized-ports-only"

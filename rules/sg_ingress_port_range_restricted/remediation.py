@@ -15,10 +15,8 @@ from perimeter.remediation import (
     InputError, RemediationError, boolean_input, client, rule_parameters, string_list_input,
 )
 from perimeter.securitygroups import ALL_TRAFFIC, Permission
-from perimeter.sg_remediation import (
-    PAGE_SIZE, Run, confirm, group_handler, held, labels, needs_revoke_first, quota_input, read_group,
-    replace_offenders,
-)
+from perimeter.sg_remediation import PAGE_SIZE, Run, confirm, group_handler, labels, quota_input, read_group
+from perimeter.sg_replacement import held, needs_revoke_first, replace_offenders
 from perimeter.rules.sg_ingress_port_range_restricted.rule import offending_permissions, parse_parameters
 
 __all__ = ["PAGE_SIZE", "Run", "handler", "needs_revoke_first", "remediate"]
