@@ -29,9 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # (layer, module name patterns), first match wins.
 LAYER_OF = (
     ("remediation", ("perimeter.remediation", "perimeter.remediation_entry", "perimeter.firewall_policy_remediation",
-                     "perimeter.firewall_remediation",
+                     "perimeter.firewall_remediation", "perimeter.sg_remediation", "perimeter.sg_replacement",
                      "perimeter.rules.*.remediation")),
-    ("model", ("perimeter", "perimeter.cidrs", "perimeter.ports", "perimeter.intervals", "perimeter.protocols",
+    ("model", ("perimeter", "perimeter.cidrs", "perimeter.sg_permissions", "perimeter.ports", "perimeter.intervals",
+               "perimeter.protocols",
                "perimeter.parameters",
                "perimeter.declarations", "perimeter.declaration_schema", "perimeter.items", "perimeter.events", "perimeter.verdicts",
                "perimeter.securitygroups", "perimeter.networkacls", "perimeter.nacl_remediation", "perimeter.firewall", "perimeter.firewall_logging",

@@ -1,8 +1,6 @@
 """The sg-ingress-port-range-restricted runbook, rendered, validated and executed end to end against moto EC2."""
 from __future__ import annotations
 
-import json
-import uuid
 from pathlib import Path
 
 import boto3
@@ -10,164 +8,21 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
-from perimeter.runbooks import render_runbook
 from perimeter.rules.sg_ingress_port_range_restricted import rule
 from perimeter.remediation import RemediationError
 from perimeter.securitygroups import Permission, Source
 from perimeter.rules.sg_ingress_port_range_restricted.remediation import PAGE_SIZE, needs_revoke_first
 from tests.ssm import validator
+from tests.sg_runbook_support import (  # noqa: F401 (account, document, net: fixtures)
+    PORTS, REGION, ROLE, SOURCE_KEYS, Network, account, added, as_allowed, before_first, changes_in, cidrs, covered,
+    document, ignore_revocations, net, permissions, refused, remediate, removed, restore, skipped, source_entry, tcp,
+    udp, undone,
+)
 from tests.ssm.runner import FAILED, SUCCESS, ParameterError, run_document
-from tests.support import ClientInterceptor, OperationStubber
+from tests.support import ClientInterceptor
 
 RULE_DIR = Path(__file__).resolve().parents[1] / "rules" / "sg_ingress_port_range_restricted"
-REGION = "us-east-1"
-ROLE = "arn:aws:iam::123456789012:role/PerimeterRemediation"
-SOURCE_KEYS = ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId")
-
-
-@pytest.fixture(scope="module")
-def document() -> dict:
-    return render_runbook(RULE_DIR)
-
-
-@pytest.fixture(scope="module")
-def account():
-    """One moto account for the module (starting moto per test costs ~0.5 s): a VPC, a group to reference and a
-    managed prefix list. Each test remediates a group of its own."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-            patch.setenv(name, "/nonexistent")
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        peer_id = ec2.create_security_group(GroupName="peer", Description="peer", VpcId=vpc_id)["GroupId"]
-        prefix_list_id = ec2.create_managed_prefix_list(
-            PrefixListName="offices", AddressFamily="IPv4", MaxEntries=5)["PrefixList"]["PrefixListId"]
-        yield ec2, vpc_id, peer_id, prefix_list_id
-
-
-class Network:
-    """A fresh group to remediate in the shared VPC, with a group to reference and a prefix list at hand."""
-
-    def __init__(self, account):
-        self.ec2, self.vpc_id, self.peer_id, self.prefix_list_id = account
-        name = f"target-{uuid.uuid4().hex[:12]}"
-        self.group_id = self.ec2.create_security_group(GroupName=name, Description=name, VpcId=self.vpc_id)["GroupId"]
-
-    def allow(self, *permissions: dict) -> None:
-        self.ec2.authorize_security_group_ingress(GroupId=self.group_id, IpPermissions=list(permissions))
-
-    def rules(self) -> dict[str, tuple]:
-        """Inbound rules by id: (protocol, from, to, source key, source value, description)."""
-        return _rules(self.ec2, self.group_id)
-
-    def allowed(self) -> set[tuple]:
-        return {view[:5] for view in self.rules().values()}
-
-
-def _rules(ec2, group_id: str) -> dict[str, tuple]:
-    found = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
-    views = {}
-    for item in found["SecurityGroupRules"]:
-        if item["IsEgress"]:
-            continue
-        key, value = _source(item)
-        views[item["SecurityGroupRuleId"]] = (item["IpProtocol"], item["FromPort"], item["ToPort"], key, value,
-                                              item.get("Description", ""))
-    return views
-
-
-def _source(item: dict) -> tuple[str, str]:
-    if item.get("ReferencedGroupInfo"):
-        return "ReferencedGroupId", item["ReferencedGroupInfo"]["GroupId"]
-    return next((key, item[key]) for key in SOURCE_KEYS if item.get(key))
-
-
-@pytest.fixture
-def net(account) -> Network:
-    return Network(account)
-
-
-def tcp(first: int, last: int, **sources) -> dict:
-    return {"IpProtocol": "tcp", "FromPort": first, "ToPort": last, **sources}
-
-
-def udp(first: int, last: int, **sources) -> dict:
-    return {"IpProtocol": "udp", "FromPort": first, "ToPort": last, **sources}
-
-
-def cidrs(*values: str, description: str | None = None) -> list[dict]:
-    return [{"CidrIp": value, **({"Description": description} if description else {})} for value in values]
-
-
-def remediate(document: dict, net: Network, **parameters):
-    """Run the document for real (DryRun false) unless the test says otherwise."""
-    return run_document(document, {"SecurityGroupId": net.group_id, "AutomationAssumeRole": ROLE, "DryRun": "false",
-                                   **parameters})
-
-
-def removed(result) -> list[dict]:
-    return result.outputs["Remediate.Removed"]
-
-
-def added(result) -> list[dict]:
-    return result.outputs["Remediate.Added"]
-
-
-def undone(result) -> list[dict]:
-    return result.outputs["Remediate.Undone"]
-
-
-def skipped(result) -> list[dict]:
-    return result.outputs["Remediate.Skipped"]
-
-
-def before_first(monkeypatch, operation: str, action) -> ClientInterceptor:
-    """Run ``action()`` once, just before the script's first ``operation`` call reaches EC2: a change by someone
-    else between the script's read and its write. An action returning (response, parsed) answers the call itself."""
-    interceptor = ClientInterceptor(monkeypatch)
-    fired = []
-
-    def hook(**_):
-        if not fired:
-            fired.append(operation)
-            return action()
-        return None
-
-    interceptor.on_create["ec2"] = [lambda client: client.meta.events.register(f"before-call.ec2.{operation}", hook)]
-    return interceptor
-
-
-def refused(code: str):
-    """An EC2 error answer, as botocore parses one."""
-    return lambda: (AWSResponse("https://ec2.amazonaws.com", 403, {}, None),
-                    {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {}})
-
-
-def changes_in(failure: str) -> dict:
-    """The JSON the failure message ends with: what the run changed before it stopped."""
-    return json.loads(failure.split("What this run changed: ", 1)[1].splitlines()[0])
-
-
-def as_allowed(entry: dict) -> tuple:
-    key = next(key for key in SOURCE_KEYS if key in entry)
-    return entry["IpProtocol"], entry["FromPort"], entry["ToPort"], key, entry[key]
-
-
-def restore(ec2, group_id: str, entries: list[dict]) -> None:
-    """What an operator would do with the Removed output: authorize each rule again."""
-    spelling = {"CidrIpv4": ("IpRanges", "CidrIp"), "CidrIpv6": ("Ipv6Ranges", "CidrIpv6"),
-                "PrefixListId": ("PrefixListIds", "PrefixListId"), "ReferencedGroupId": ("UserIdGroupPairs", "GroupId")}
-    for entry in entries:
-        key = next(key for key in SOURCE_KEYS if key in entry)
-        list_name, value_name = spelling[key]
-        source = {value_name: entry[key], "Description": entry["Description"]}
-        if "ReferencedUserId" in entry:
-            source["UserId"] = entry["ReferencedUserId"]
-        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[{
-            "IpProtocol": entry["IpProtocol"], "FromPort": entry["FromPort"], "ToPort": entry["ToPort"],
-            list_name: [source]}])
 
 
 # --- the document -------------------------------------------------------------------------------------------
@@ -522,14 +377,7 @@ def test_a_deleted_group_fails_clearly(document, net):
 
 def test_a_group_still_non_compliant_after_the_change_fails(document, net, monkeypatch):
     net.allow(tcp(0, 65535, IpRanges=cidrs("0.0.0.0/0")))
-    interceptor = ClientInterceptor(monkeypatch)
-
-    def ignore_revocations(client):  # the call "succeeds" and nothing changes, as under a racing change
-        stubber = OperationStubber(client, "RevokeSecurityGroupIngress")
-        stubber.add_response("revoke_security_group_ingress", {"Return": True})
-        stubber.activate()
-
-    interceptor.on_create["ec2"] = [ignore_revocations]
+    ignore_revocations(monkeypatch, "RevokeSecurityGroupIngress")
     result = remediate(document, net)
 
     assert result.status == FAILED
@@ -624,45 +472,6 @@ def test_every_page_of_rules_is_read_and_judged(document, net, paged):
 
 # --- property -----------------------------------------------------------------------------------------------
 
-PORTS = (0, 1, 22, 53, 80, 443, 1000, 1024, 3389, 8080, 65535)
-SOURCE_CHOICES = ("0.0.0.0/0", "10.0.0.0/8", "8.8.8.0/24", "::/0", "fd00::/8", "prefix-list", "peer")
-
-
-@st.composite
-def permissions(draw):
-    protocol = draw(st.sampled_from(("tcp", "udp", "-1", "icmp")))
-    source = draw(st.sampled_from(SOURCE_CHOICES))
-    if protocol in ("tcp", "udp"):
-        first, last = sorted(draw(st.lists(st.sampled_from(PORTS), min_size=2, max_size=2)))
-    else:
-        first = last = -1
-    return protocol, first, last, source
-
-
-def _source_entry(net: Network, source: str) -> dict:
-    if source == "prefix-list":
-        return {"PrefixListIds": [{"PrefixListId": net.prefix_list_id}]}
-    if source == "peer":
-        return {"UserIdGroupPairs": [{"GroupId": net.peer_id}]}
-    if ":" in source:
-        return {"Ipv6Ranges": [{"CidrIpv6": source}]}
-    return {"IpRanges": [{"CidrIp": source}]}
-
-
-def _covered(rule_view: tuple, before: set[tuple]) -> bool:
-    """Does some rule of before allow everything this rule allows?"""
-    protocol, first, last, key, value = rule_view
-    for b_protocol, b_first, b_last, b_key, b_value in before:
-        if (b_key, b_value) != (key, value):
-            continue
-        if b_protocol == "-1":
-            return True
-        if b_protocol == protocol and (protocol not in ("tcp", "udp") and (b_first, b_last) == (first, last)
-                                       or b_first <= first and last <= b_last):
-            return True
-    return False
-
-
 port_lists = st.lists(st.sampled_from(PORTS), max_size=3).map(lambda ports: [str(port) for port in ports])
 
 
@@ -682,7 +491,7 @@ def test_remediation_only_narrows_access_and_leaves_the_group_compliant(
                   "SourceScope": scope}
     net = Network(account)
     for protocol, first, last, source in granted:
-        net.allow({"IpProtocol": protocol, "FromPort": first, "ToPort": last, **_source_entry(net, source)})
+        net.allow({"IpProtocol": protocol, "FromPort": first, "ToPort": last, **source_entry(net, source)})
     before = net.allowed()
 
     result = remediate(document, net, ReplacementTcpPorts=replacement_tcp, ReplacementUdpPorts=replacement_udp,
@@ -690,7 +499,7 @@ def test_remediation_only_narrows_access_and_leaves_the_group_compliant(
 
     assert result.status == SUCCESS, result.failure_message
     after = net.allowed()
-    assert all(_covered(view, before) for view in after), after - before
+    assert all(covered(view, before) for view in after), after - before
     assert {as_allowed(entry) for entry in removed(result)} == before - after
     assert {as_allowed(entry) for entry in added(result)} == after - before
     described = net.ec2.describe_security_groups(GroupIds=[net.group_id])["SecurityGroups"][0]

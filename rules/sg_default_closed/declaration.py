@@ -4,6 +4,8 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.sg_permissions import sg_remediation_permissions
+
 DECLARATION = {
     "id": "sg-default-closed",
     "title": "VPC default security groups must have no inbound or outbound rules",
@@ -28,5 +30,8 @@ DECLARATION = {
     "runtime": "python3.12",
     "parameters": {},
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": {
+        "resourceIdParameter": "SecurityGroupId",
+        "permissions": sg_remediation_permissions("ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress")
+    }
 }

@@ -4,6 +4,7 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.sg_permissions import sg_remediation_permissions
 from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER, source_scope_parameter
 
 DECLARATION = {
@@ -42,5 +43,8 @@ DECLARATION = {
         "trustedSources": TRUSTED_SOURCES_PARAMETER
     },
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": {
+        "resourceIdParameter": "SecurityGroupId",
+        "permissions": sg_remediation_permissions("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress")
+    }
 }

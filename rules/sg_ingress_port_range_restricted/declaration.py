@@ -4,6 +4,7 @@ The schema is perimeter/declarations.py; `make generate` derives parameters.json
 README catalog from this dict.
 """
 
+from perimeter.sg_permissions import sg_remediation_permissions
 from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER, source_scope_parameter
 
 DECLARATION = {
@@ -54,35 +55,6 @@ DECLARATION = {
     "lambdaPermissions": [],
     "remediation": {
         "resourceIdParameter": "SecurityGroupId",
-        "permissions": [
-            {
-                "actions": [
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSecurityGroupRules",
-                    "ec2:DescribeTags"
-                ],
-                "resources": [
-                    "*"
-                ]
-            },
-            {
-                "actions": [
-                    "ec2:AuthorizeSecurityGroupIngress"
-                ],
-                "resources": [
-                    "arn:{partition}:ec2:{region}:{account}:security-group/*",
-                    "arn:{partition}:ec2:{region}:{account}:security-group-rule/*"
-                ]
-            },
-            {
-                "actions": [
-                    "ec2:RevokeSecurityGroupIngress"
-                ],
-                "resources": [
-                    "arn:{partition}:ec2:{region}:{account}:security-group/*",
-                    "arn:{partition}:ec2:{region}:{account}:security-group-rule/*"
-                ]
-            }
-        ]
+        "permissions": sg_remediation_permissions("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress")
     }
 }

@@ -8,6 +8,7 @@ README catalog from this dict.
 # with high risk"), the default of restrictedTcpPorts.
 EC2_19_PORTS = "20,21,22,23,25,110,135,143,445,1433,1434,3000,3306,3389,4333,5000,5432,5500,5601,8080,8088,8888,9200,9300"
 
+from perimeter.sg_permissions import sg_remediation_permissions
 from perimeter.securitygroups import TRUSTED_SOURCES_PARAMETER, source_scope_parameter
 
 DECLARATION = {
@@ -53,5 +54,8 @@ DECLARATION = {
         "trustedSources": TRUSTED_SOURCES_PARAMETER
     },
     "lambdaPermissions": [],
-    "remediation": None
+    "remediation": {
+        "resourceIdParameter": "SecurityGroupId",
+        "permissions": sg_remediation_permissions("ec2:RevokeSecurityGroupIngress")
+    }
 }
