@@ -100,16 +100,12 @@ def judge(rule_id: str, item: dict, parameters, evaluate: Callable[[dict, object
 
 
 class Protection(NamedTuple):
+    """A protection a rule's runbook turns on. Each rule's remediation.py defines its own, writing out the call, so
+    that the IAM check of its runbook (tests/test_templates.py) sees exactly the calls that runbook makes."""
+
     setting: str  # the DescribeFirewall / Update*Protection member
-    operation: str  # the client method that sets it
+    update: Callable  # (client, **request): the Update*Protection call
     label: str
-
-
-DELETE_PROTECTION = Protection("DeleteProtection", "update_firewall_delete_protection", "deletion protection")
-SUBNET_CHANGE_PROTECTION = Protection("SubnetChangeProtection", "update_subnet_change_protection",
-                                      "subnet change protection")
-POLICY_CHANGE_PROTECTION = Protection("FirewallPolicyChangeProtection", "update_firewall_policy_change_protection",
-                                      "firewall policy change protection")
 
 
 class ProtectionRule(NamedTuple):
@@ -170,8 +166,8 @@ def _enable(nfw, described: dict, protection: Protection, run: dict) -> dict:
             return current  # turned on by someone else meanwhile: nothing left to do
         run["Attempts"] += 1
         try:
-            response = getattr(nfw, protection.operation)(FirewallArn=arn, UpdateToken=current["UpdateToken"],
-                                                          **{protection.setting: True})
+            response = protection.update(nfw, FirewallArn=arn, UpdateToken=current["UpdateToken"],
+                                         **{protection.setting: True})
         except ClientError as error:
             raise gone_if_not_found(error, arn) from None
         run["Enabled"].append(protection.setting)

@@ -24,6 +24,7 @@ from botocore import xform_name
 
 from perimeter import templates
 from perimeter.exemptions import PACK_WIDE_PARAMETERS
+from perimeter.firewall_logging import LOG_DELIVERY_PERMISSIONS
 from perimeter.registry import all_rules
 from perimeter.importgraph import import_graph
 from perimeter.package import LAMBDA_SCOPE
@@ -495,6 +496,12 @@ def declared(spec, key: str) -> set[str]:
 
 # IAM actions not named after their operation: HeadBucket needs s3:ListBucket (S3 API reference, HeadBucket).
 IAM_ACTIONS = {"s3:HeadBucket": "s3:ListBucket"}
+# Actions a call needs of its caller besides its own: changing a firewall's logging configuration needs the log
+# delivery permissions (perimeter.firewall_logging.LOG_DELIVERY_PERMISSIONS, which cites the Developer Guide).
+IMPLIED_ACTIONS = {"network-firewall:UpdateLoggingConfiguration": {
+    action for statement in LOG_DELIVERY_PERMISSIONS for action in statement["actions"]}}
+# The exemption pass a periodic rule's module imports (for PeriodicListing) runs in its Lambda, never in a runbook.
+EXEMPTION_PASS = ROOT / "perimeter" / "periodic.py"
 # What the base calls for a periodic rule with a complete listing (perimeter.rule.reported_resources).
 PERIODIC_BASE_ACTIONS = {"config:GetComplianceDetailsByConfigRule"}
 
@@ -534,10 +541,13 @@ def test_remediation_actions_declared_are_the_ones_the_runbook_calls(spec):
             # remediation.py and what it imports run in the remediation function (any other script is inlined).
             script = spec.folder / inputs["ScriptFile"]
             graph = import_graph(ROOT, LAMBDA_SCOPE, script=script)
-            used |= api_calls([script] + [imports.module.path for imports in graph.values() if imports.module])
+            used |= api_calls([script] + [imports.module.path for imports in graph.values()
+                                          if imports.module and imports.module.path != EXEMPTION_PASS])
         elif "Service" in inputs and "Api" in inputs:
             model = botocore.session.get_session().get_service_model(inputs["Service"])
             used.add(f"{model.signing_name}:{inputs['Api']}")
+    used = {IAM_ACTIONS.get(action, action) for action in used}
+    used |= {implied for action in set(used) for implied in IMPLIED_ACTIONS.get(action, ())}
 
     assert declared(spec, "RemediationActions") == used
 

@@ -7,10 +7,15 @@ firewall is then judged by the rule's own evaluate. The shared steps are perimet
 """
 from __future__ import annotations
 
-from perimeter.firewall_remediation import (
-    POLICY_CHANGE_PROTECTION, SUBNET_CHANGE_PROTECTION, ProtectionRule, protection_handler,
-)
+from perimeter.firewall_remediation import Protection, ProtectionRule, protection_handler
 from perimeter.rules.netfw_firewall_change_protection.rule import evaluate, parse_parameters
+
+SUBNET_CHANGE_PROTECTION = Protection(
+    "SubnetChangeProtection", lambda nfw, **request: nfw.update_subnet_change_protection(**request),
+    "subnet change protection")
+POLICY_CHANGE_PROTECTION = Protection(
+    "FirewallPolicyChangeProtection", lambda nfw, **request: nfw.update_firewall_policy_change_protection(**request),
+    "firewall policy change protection")
 
 
 def required(parameters) -> list:

@@ -6,9 +6,11 @@ The shared steps are perimeter.firewall_remediation's.
 """
 from __future__ import annotations
 
-from perimeter.firewall_remediation import DELETE_PROTECTION, ProtectionRule, protection_handler
+from perimeter.firewall_remediation import Protection, ProtectionRule, protection_handler
 from perimeter.rules.netfw_firewall_deletion_protection.rule import evaluate, parse_parameters
 
+DELETE_PROTECTION = Protection(
+    "DeleteProtection", lambda nfw, **request: nfw.update_firewall_delete_protection(**request), "deletion protection")
 RULE = ProtectionRule("netfw-firewall-deletion-protection", {}, parse_parameters, evaluate,
                       required=lambda parameters: [DELETE_PROTECTION])
 
