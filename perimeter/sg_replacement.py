@@ -48,9 +48,13 @@ def needs_revoke_first(group_id: str, ingress, removals, additions, quota: int) 
 
 
 def allows(existing: Permission, wanted: Permission) -> bool:
-    """Does ``existing`` allow everything the tcp/udp rule ``wanted`` allows (same source)?"""
-    return (existing.source == wanted.source and existing.protocol in (wanted.protocol, ALL_TRAFFIC)
-            and existing.ports is not None and existing.ports.contains(wanted.ports))
+    """Does ``existing`` allow everything the tcp/udp rule, or the ICMP rule for all types, ``wanted`` allows (same
+    source)?"""
+    if existing.source != wanted.source or existing.protocol not in (wanted.protocol, ALL_TRAFFIC):
+        return False
+    if wanted.ports is None:  # ICMP, every type and code: all traffic, or the same protocol for every type
+        return existing.protocol == ALL_TRAFFIC or existing.from_port in (-1, None)
+    return existing.ports is not None and existing.ports.contains(wanted.ports)
 
 
 def held(wanted: Permission, permissions) -> bool:

@@ -94,10 +94,28 @@ def test_all_traffic_becomes_the_tcp_list_as_tcp_and_the_udp_list_as_udp(documen
     result = remediate(document, net, SourceScope="any", AuthorizedUdpPorts="53")
 
     assert result.status == SUCCESS, result.failure_message
+    # ICMP is authorized (the rule's S7): the ICMP all traffic carried stays, of each family the source admits.
     assert net.allowed() == {(protocol, port, port, kind, value) for kind, value in (
         ("CidrIpv4", WORLD), ("ReferencedGroupId", net.peer_id)) for protocol, port in (
-        ("tcp", 80), ("tcp", 443), ("udp", 53))}
+        ("tcp", 80), ("tcp", 443), ("udp", 53))} | {
+        ("icmp", -1, -1, "CidrIpv4", WORLD), ("icmp", -1, -1, "ReferencedGroupId", net.peer_id),
+        ("icmpv6", -1, -1, "ReferencedGroupId", net.peer_id)}
     assert {entry["ReferencedUserId"] for entry in added(result) if "ReferencedGroupId" in entry} == {"123456789012"}
+
+
+def test_all_traffic_keeps_its_authorized_icmp_only_once(document, net):
+    """Revoking all traffic must not take the ICMP the rule authorizes (path MTU discovery needs ICMP "fragmentation
+    needed" / ICMPv6 "packet too big"), nor add an ICMP rule the group already has."""
+    net.allow({"IpProtocol": "-1", "IpRanges": cidrs(WORLD), "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+              {"IpProtocol": "icmpv6", "FromPort": -1, "ToPort": -1, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]})
+
+    result = remediate(document, net, AuthorizedTcpPorts="443")
+
+    assert result.status == SUCCESS, result.failure_message
+    assert sorted(views(removed(result))) == [("-1", -1, -1, "CidrIpv4", WORLD), ("-1", -1, -1, "CidrIpv6", "::/0")]
+    assert net.allowed() == {("tcp", 443, 443, "CidrIpv4", WORLD), ("tcp", 443, 443, "CidrIpv6", "::/0"),
+                             ("icmp", -1, -1, "CidrIpv4", WORLD), ("icmpv6", -1, -1, "CidrIpv6", "::/0")}
+    assert ("icmpv6", -1, -1, "CidrIpv6", "::/0") not in views(added(result))  # it was there already
 
 
 @pytest.mark.parametrize("protocol, first, last", [("50", -1, -1), ("47", 0, 0), ("132", 10, 20)])

@@ -2,8 +2,9 @@
 
 The group's inbound rules (DescribeSecurityGroupRules) are judged by the rule's own code. For each rule it flags,
 the authorized ports inside the flagged range are authorized for the same protocol, source and description (all
-traffic: the tcp list as tcp rules, the udp list as udp rules), as ranges (the authorized list's ranges intersected
-with the flagged one), then the flagged rule is revoked by its full specification: access only narrows. A protocol
+traffic: the tcp list as tcp rules, the udp list as udp rules, and all ICMP, which the rule authorizes), as ranges
+(the authorized list's ranges intersected with the flagged one), then the flagged rule is revoked by its full
+specification: access only narrows, and only the unauthorized part goes. A protocol
 other than tcp, udp, icmp and icmpv6 is revoked with no replacement. Replacements go in first when the group has
 room (quota L-0EA8095F, per address family), after the revoke when not; one whose range was not revoked after all
 is revoked again. The group is then judged by the rule's evaluate. The machinery is perimeter.sg_remediation and
@@ -14,7 +15,7 @@ from __future__ import annotations
 from perimeter.intervals import intersection, uncovered
 from perimeter.protocols import ALL_TRAFFIC
 from perimeter.remediation import boolean_input, client, rule_parameters
-from perimeter.securitygroups import Permission
+from perimeter.securitygroups import CIDR_IPV4, CIDR_IPV6, PREFIX_LIST, SECURITY_GROUP, Permission
 from perimeter.sg_remediation import Run, group_handler, judge_again, quota_input
 from perimeter.sg_replacement import replace_offenders
 from perimeter.rules.sg_ingress_authorized_ports_only.rule import evaluate, offenders, parse_parameters
@@ -24,6 +25,12 @@ RULE = "sg-ingress-authorized-ports-only"
 RULE_PARAMETERS = {"AuthorizedTcpPorts": "authorizedTcpPorts", "AuthorizedUdpPorts": "authorizedUdpPorts",
                    "SourceScope": "sourceScope", "TrustedSources": "trustedSources"}
 TCP_UDP = ("tcp", "udp")  # the protocols with authorized lists, in the order replacements are listed
+# The ICMP an all-traffic rule carried for its source, which the rule authorizes (its S7) and so must stay: icmp for an
+# IPv4 CIDR, icmpv6 for an IPv6 one; a group reference admits both families, and a prefix list's family is not in
+# the rule, so both.
+ICMP_OF_SOURCE = {CIDR_IPV4: ("icmp",), CIDR_IPV6: ("icmpv6",), SECURITY_GROUP: ("icmp", "icmpv6"),
+                  PREFIX_LIST: ("icmp", "icmpv6")}
+ALL_TYPES = -1  # FromPort/ToPort of an ICMP rule for every type and code
 
 
 def handler(events, context):
@@ -44,8 +51,8 @@ def remediate(events: dict, run: Run, ec2=None) -> None:
 
 def replacements(removals: list[Permission], kept: list[Permission], authorized: dict) -> list[Permission]:
     """The authorized parts of each revoked rule's range, as rules for its source and description: for tcp and udp
-    their own list, for all traffic both; none for other protocols. Parts a remaining rule (or an earlier
-    replacement) already allows that source are left out."""
+    their own list, for all traffic both and all ICMP of the source's families; none for other protocols. Parts a
+    remaining rule (or an earlier replacement) already allows that source are left out."""
     added: list[Permission] = []
     for removed in removals:
         protocols = TCP_UDP if removed.protocol == ALL_TRAFFIC else \
@@ -56,4 +63,10 @@ def replacements(removals: list[Permission], kept: list[Permission], authorized:
                                 and other.protocol in (protocol, ALL_TRAFFIC) and other.ports is not None]
                 added += [Permission(protocol, piece.first, piece.last, removed.source, removed.description)
                           for piece in uncovered(part, open_already)]
+        if removed.protocol == ALL_TRAFFIC:
+            added += [Permission(protocol, ALL_TYPES, ALL_TYPES, removed.source, removed.description)
+                      for protocol in ICMP_OF_SOURCE[removed.source.kind]
+                      if not any(other.source == removed.source and (other.protocol == ALL_TRAFFIC or (
+                          other.protocol == protocol and other.from_port in (ALL_TYPES, None)))
+                          for other in kept + added)]
     return added
