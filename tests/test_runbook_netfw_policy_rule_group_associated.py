@@ -500,3 +500,17 @@ def test_a_policy_the_rule_still_judges_non_compliant_after_the_update_fails_lou
     assert result.status == FAILED
     assert f"UpdateFirewallPolicy succeeded but netfw-policy-rule-group-associated still judges {arn} NON_COMPLIANT " \
            "when described again: No stateless rule group associated (policy has 1 stateful)" in result.failure_message
+
+
+def test_the_script_called_without_dry_run_changes_nothing(nfw, monkeypatch):
+    """The remediation function can be invoked without the document (by hand, by another automation): like every
+    other runbook's script, an absent DryRun means a dry run, never a change."""
+    from perimeter.rules.netfw_policy_rule_group_associated.remediation import handler
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    group = nfw.put_rule_group("fragments", "STATELESS", rule_group=STATELESS_RULES)
+    arn = nfw.put_firewall_policy("edge", policy())
+
+    out = handler({"FirewallPolicy": arn, "RuleGroupArn": [group]}, None)
+
+    assert (out["DryRun"], out["Changed"]) == (True, False)
+    assert nfw.firewall_policy(arn)[STATELESS_LIST] == []

@@ -60,7 +60,7 @@ class Association(NamedTuple):  # not a dataclass: those need their module in sy
 
 def handler(events, context):
     nfw = client("network-firewall")
-    dry_run = boolean_input(events.get("DryRun", False), "DryRun")
+    dry_run = boolean_input(events.get("DryRun", True), "DryRun")  # absent: a dry run, as the document says
     requested = _priority(events.get("Priority"))
     parameters = rule_parameters(events, RULE_PARAMETERS, parse_parameters)
     groups = _rule_groups(nfw, events.get(GROUPS), parameters)
