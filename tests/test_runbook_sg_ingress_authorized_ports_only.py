@@ -118,6 +118,15 @@ def test_all_traffic_keeps_its_authorized_icmp_only_once(document, net):
     assert ("icmpv6", -1, -1, "CidrIpv6", "::/0") not in views(added(result))  # it was there already
 
 
+def test_all_traffic_from_a_prefix_list_gets_no_icmp_of_a_family_it_may_not_hold(document, net):
+    net.allow({"IpProtocol": "-1", "PrefixListIds": [{"PrefixListId": net.prefix_list_id}]})
+
+    result = remediate(document, net, SourceScope="any", AuthorizedTcpPorts="443")
+
+    assert result.status == SUCCESS, result.failure_message
+    assert net.allowed() == {("tcp", 443, 443, "PrefixListId", net.prefix_list_id)}
+
+
 @pytest.mark.parametrize("protocol, first, last", [("50", -1, -1), ("47", 0, 0), ("132", 10, 20)])
 def test_another_protocol_is_revoked_with_no_replacement(document, net, protocol, first, last):
     net.allow(world(protocol, first, last), world("icmp"), world("tcp", 443, 443))

@@ -26,10 +26,10 @@ RULE_PARAMETERS = {"AuthorizedTcpPorts": "authorizedTcpPorts", "AuthorizedUdpPor
                    "SourceScope": "sourceScope", "TrustedSources": "trustedSources"}
 TCP_UDP = ("tcp", "udp")  # the protocols with authorized lists, in the order replacements are listed
 # The ICMP an all-traffic rule carried for its source, which the rule authorizes (its S7) and so must stay: icmp for an
-# IPv4 CIDR, icmpv6 for an IPv6 one; a group reference admits both families, and a prefix list's family is not in
-# the rule, so both.
-ICMP_OF_SOURCE = {CIDR_IPV4: ("icmp",), CIDR_IPV6: ("icmpv6",), SECURITY_GROUP: ("icmp", "icmpv6"),
-                  PREFIX_LIST: ("icmp", "icmpv6")}
+# IPv4 CIDR, icmpv6 for an IPv6 one, both for a group reference (it admits both families). A prefix list's family is
+# not in the rule (DescribeManagedPrefixLists would need another permission), and whether EC2 accepts an ICMP rule
+# of the other family for it is not documented: none, so the run cannot fail on it (the description says so).
+ICMP_OF_SOURCE = {CIDR_IPV4: ("icmp",), CIDR_IPV6: ("icmpv6",), SECURITY_GROUP: ("icmp", "icmpv6"), PREFIX_LIST: ()}
 ALL_TYPES = -1  # FromPort/ToPort of an ICMP rule for every type and code
 
 
@@ -51,7 +51,7 @@ def remediate(events: dict, run: Run, ec2=None) -> None:
 
 def replacements(removals: list[Permission], kept: list[Permission], authorized: dict) -> list[Permission]:
     """The authorized parts of each revoked rule's range, as rules for its source and description: for tcp and udp
-    their own list, for all traffic both and all ICMP of the source's families; none for other protocols. Parts a
+    their own list, for all traffic both and all ICMP of the source's families (ICMP_OF_SOURCE); none for other protocols. Parts a
     remaining rule (or an earlier replacement) already allows that source are left out."""
     added: list[Permission] = []
     for removed in removals:
