@@ -64,8 +64,13 @@ def policy_key(nfw, given: str) -> dict:
     if POLICY_ID.match(given):
         for page in nfw.get_paginator("list_firewall_policies").paginate():
             for entry in page["FirewallPolicies"]:
-                response = describe_policy(nfw, {"FirewallPolicyArn": entry["Arn"]})["FirewallPolicyResponse"]
-                if response["FirewallPolicyId"] == given:
+                try:
+                    described = nfw.describe_firewall_policy(FirewallPolicyArn=entry["Arn"])
+                except ClientError as error:
+                    if error_code(error) == NOT_FOUND:
+                        continue  # deleted since listed: not the one
+                    raise
+                if described["FirewallPolicyResponse"]["FirewallPolicyId"] == given:
                     return {"FirewallPolicyArn": entry["Arn"]}
     return {"FirewallPolicyName": given}  # a name (names may look like ids too)
 

@@ -233,3 +233,22 @@ def test_the_policy_is_found_by_the_policy_id_config_passes(document, nfw):
     arn = nfw.put_firewall_policy("edge", policy(ALERTS))
     policy_id = describe(arn)["FirewallPolicyResponse"]["FirewallPolicyId"]
     assert outputs(run(document, policy_id))["PolicyArn"] == arn
+
+
+def test_a_policy_deleted_while_the_id_is_looked_up_is_not_the_one(document, nfw):
+    """Finding the policy by id describes every listed policy; one deleted by someone else since the listing is
+    simply not the one (as the firewall lookup already treats it), not a reason to fail the run."""
+    gone = nfw.put_firewall_policy("aaa-gone", policy(ALERTS))
+    arn = nfw.put_firewall_policy("edge", policy(ALERTS))
+    policy_id = describe(arn)["FirewallPolicyResponse"]["FirewallPolicyId"]
+    listed = nfw._operations["ListFirewallPolicies"]
+
+    def list_then_delete(params, region):
+        response = listed(params, region)
+        nfw._operations["ListFirewallPolicies"] = listed
+        nfw.delete_policy_now(gone)
+        return response
+
+    nfw._operations["ListFirewallPolicies"] = list_then_delete
+    out = outputs(run(document, policy_id))
+    assert (out["PolicyArn"], out["Changed"]) == (arn, True)
