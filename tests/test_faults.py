@@ -211,7 +211,7 @@ def policy_without_groups(aws):
     group = fake.put_rule_group("baseline", rules="pass tcp any any -> any 443 (sid:1;)")
     policy = fake.put_firewall_policy("edge", {"StatelessDefaultActions": ["aws:forward_to_sfe"],
                                                "StatelessFragmentDefaultActions": ["aws:drop"]})
-    yield fake, {"FirewallPolicy": policy, "RuleGroupArn": group}
+    yield fake, {"FirewallPolicy": policy, "RuleGroupArn": group, "DryRun": "false"}  # absent: a dry run
     assert fake.contract_errors == []
 
 
