@@ -36,7 +36,10 @@ PYTHON_WORDING = ("invalid literal", "object has no attribute", "NoneType", "not
                   "not supported between", "object is not iterable", "list index out of range")
 
 _COMMON = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("perimeter-test", max_examples=300, derandomize=True, **_COMMON)
+# make test's bounded share (derandomized, so every run checks the same cases); make fuzz runs 10,000 random
+# examples a rule. 150 a rule, not 300: at fourteen rules, with the runbooks' moto property tests, 300 took the
+# suite past its 10 minutes on the shared 2-core machine (this file alone: 177 s).
+settings.register_profile("perimeter-test", max_examples=150, derandomize=True, **_COMMON)
 settings.register_profile("perimeter-fuzz", max_examples=10_000, derandomize=False, **_COMMON)
 FUZZING = bool(os.environ.get("PERIMETER_FUZZ"))
 PROFILE = settings.get_profile("perimeter-fuzz" if FUZZING else "perimeter-test")
