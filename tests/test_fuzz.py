@@ -43,7 +43,7 @@ settings.register_profile("perimeter-test", max_examples=150, derandomize=True, 
 settings.register_profile("perimeter-fuzz", max_examples=10_000, derandomize=False, **_COMMON)
 FUZZING = bool(os.environ.get("PERIMETER_FUZZ"))
 PROFILE = settings.get_profile("perimeter-fuzz" if FUZZING else "perimeter-test")
-HANDLER_PROFILE = settings(PROFILE, max_examples=2_000 if FUZZING else 100)
+HANDLER_PROFILE = settings(PROFILE, max_examples=2_000 if FUZZING else 60)
 
 RULES = all_rules()
 RULE_IDS = [spec.rule_id for spec in RULES]
