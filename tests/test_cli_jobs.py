@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES, load_fixture
 from netfw_items import SUBNETS, firewall_body, firewall_item, subnet_item
 from perimeter.exemptions import tag_key
-from perimeter.parallel import usable_cores
+from perimeter.parallel import start_method, usable_cores
 from test_cli_scan import EXAMPLE, run
 
 ITEMS = FIXTURES / "items"
@@ -174,8 +174,28 @@ def test_the_default_is_the_usable_cores():
     assert usable_cores() == len(os.sched_getaffinity(0))
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="fork is chosen on Linux only")
+def test_workers_are_forked_only_while_the_process_runs_one_thread():
+    assert start_method(threads=1) == "fork"
+    assert start_method(threads=2) == "forkserver"
+
+
+def test_beside_another_thread_the_workers_come_from_the_forkserver_with_the_same_output(capsys, directory):
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert start_method() == "forkserver"
+        _same_whatever_the_jobs(capsys, directory, "--format", "json")
+    finally:
+        release.set()
+        other.join()
+
+
 def test_the_installed_command_with_two_jobs_matches_one(directory):
-    """Through the real entry point (forkserver workers of a console process, not of pytest)."""
+    """Through the real entry point (forked workers of a console process, not of pytest)."""
     def scan(jobs):
         return subprocess.run([sys.executable, "-m", "perimeter.cli", "scan", str(directory), "--format", "json",
                                "--jobs", jobs], capture_output=True, text=True, timeout=120)
