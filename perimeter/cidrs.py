@@ -59,9 +59,36 @@ def parse_cidr(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         raise ValueError(f"'{text}' is not a valid CIDR") from None
 
 
+# An IPv4 CIDR as AWS and nearly every file spell it: four octets without leading zeros, a one- or two-digit prefix.
+_IPV4_CIDR = re.compile(r"((?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+                        r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))/([0-9]{1,2})")
+_NOT_GLOBAL_V4 = tuple((int(block.network_address), int(block.broadcast_address))
+                       for block in _NOT_GLOBAL if block.version == 4)
+_ALL_V4 = (0, 2**32 - 1)
+
+
+def _ipv4_range(text: str) -> tuple[int, int] | None:
+    """The addresses (first, last, as integers) of an IPv4 CIDR spelled as _IPV4_CIDR, host bits masked as
+    ``parse_cidr`` masks them; None for any other text, which ipaddress reads (and refuses, when it is no CIDR).
+
+    ipaddress takes some 15 us to read a CIDR, and a large snapshot holds more distinct CIDRs than the caches
+    below keep, so the usual spelling is read here, the same as ipaddress reads it (tests/test_core_cidrs.py).
+    """
+    found = _IPV4_CIDR.fullmatch(text)
+    if found is None or int(found[2]) > 32:
+        return None
+    first_octet, second, third, fourth = map(int, found[1].split("."))
+    size = 1 << (32 - int(found[2]))
+    first = (first_octet << 24 | second << 16 | third << 8 | fourth) & -size
+    return first, first + size - 1
+
+
 @lru_cache(maxsize=4096)  # judged for every source of every rule: a snapshot repeats a few thousand CIDRs
 def is_world(text: str) -> bool:
     """Only the two all-addresses blocks."""
+    addresses = _ipv4_range(text)
+    if addresses is not None:
+        return addresses == _ALL_V4
     network = parse_cidr(text)
     return network.prefixlen == 0
 
@@ -69,6 +96,10 @@ def is_world(text: str) -> bool:
 @lru_cache(maxsize=4096)
 def is_public(text: str) -> bool:
     """True when the CIDR contains at least one globally routable address."""
+    addresses = _ipv4_range(text)
+    if addresses is not None:
+        first, last = addresses
+        return not any(start <= first and last <= end for start, end in _NOT_GLOBAL_V4)
     network = parse_cidr(text)
     return not any(
         network.version == block.version and network.subnet_of(block) for block in _NOT_GLOBAL

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perimeter import cidrs
 from perimeter.cidrs import WORLD, is_public, is_world, parse_cidr
 from perimeter.ports import ALL_PORTS, MAX_PORT, PortRange, covered_by_one, parse_port, parse_port_list
 
@@ -262,3 +263,40 @@ def test_ipv4_public_iff_some_address_is_outside_every_documented_block(address,
     network = ipaddress.ip_network(f"{ipaddress.IPv4Address(address)}/{prefix}", strict=False)
     expected = any(not any(host in block for block in _DOCUMENTED_V4) for host in network)
     assert is_public(str(network)) == expected
+
+
+# --- the usual IPv4 spelling read without ipaddress (perimeter.cidrs._ipv4_range) reads as ipaddress reads it ----
+def _by_ipaddress(text: str):
+    """(is_world, is_public) as ipaddress alone answers them, or the ValueError's text."""
+    try:
+        network = cidrs.parse_cidr.__wrapped__(text)
+    except ValueError as error:
+        return str(error)
+    public = not any(network.version == block.version and network.subnet_of(block) for block in cidrs._NOT_GLOBAL)
+    return network.prefixlen == 0, public
+
+
+def _answers(text: str):
+    try:
+        return cidrs.is_world.__wrapped__(text), cidrs.is_public.__wrapped__(text)
+    except ValueError as error:
+        return str(error)
+
+
+_OCTETS = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "010", "0255", "1e2", "", "٣"]))
+_PREFIXES = st.one_of(st.integers(0, 40).map(str), st.sampled_from(["00", "08", "032", "", "-1", "٣"]))
+
+
+@given(st.lists(_OCTETS, min_size=3, max_size=5), _PREFIXES, st.sampled_from(["", " ", "\t"]))
+@settings(max_examples=400, derandomize=True, database=None)
+def test_world_and_public_read_an_ipv4_cidr_as_ipaddress_reads_it(octets, prefix, space):
+    text = f"{space}{'.'.join(octets)}/{prefix}{space}"
+    assert _answers(text) == _by_ipaddress(text)
+
+
+@pytest.mark.parametrize("text", ["0.0.0.0/0", "0.0.0.0/00", "10.1.2.3/0", "255.255.255.255/0", "8.8.8.0/24",
+                                  "10.0.0.0/7", "10.0.0.0/8", "100.64.0.0/10", "100.63.255.255/10", "224.0.0.0/3",
+                                  "203.0.113.128/25", "192.0.2.1/32", "1.2.3.4/33", "1.2.3.4", "::/0", "::/00",
+                                  "2001:db8::/32", "2600:1f18::/40", "10.0.0.0/255.0.0.0", "01.2.3.4/8"])
+def test_world_and_public_of_known_cidrs_are_ipaddress_answers(text):
+    assert _answers(text) == _by_ipaddress(text)
