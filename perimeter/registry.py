@@ -16,7 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
@@ -32,6 +32,8 @@ from perimeter.parameters import ParameterError, check_known
 from perimeter.periodic import EXEMPTION_PASS_ACTIONS, EXEMPTION_PASS_FREQUENCY, PeriodicListing, exemption_pass
 from perimeter.sources import RULES_PACKAGE
 from perimeter.verdicts import COMPLIANT, MAX_ANNOTATION, NON_COMPLIANT, NOT_APPLICABLE, Verdict, fit
+
+_new = tuple.__new__  # an Assessment without its generated __new__: the scan makes one per rule and item
 
 LEFT_SCOPE_REASON = "Resource left the scope of this rule"
 CHANGE_TRIGGERS = ("ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification")
@@ -151,11 +153,17 @@ class RuleSpec:
             raise
         except ValueError as error:  # model errors (SecurityGroupError, ...) name the field, not the item
             raise ItemError(f"{describe(item)}: {error}") from None
-        verdict = Verdict(verdict.compliance, fit(verdict.annotation))
-        value = shared("tags", item, tags_of).get(tag_key(self.rule_id))  # read once for all the item's rules
-        exemption = None if value is None else read_exemption(value, as_of or evaluation_date(),
-                                                               parameters.max_exemption_days)
+        if type(verdict) is not Verdict or len(verdict.annotation) > MAX_ANNOTATION:
+            verdict = Verdict(verdict.compliance, fit(verdict.annotation))
+        value = shared("tags", item, tags_of).get(self.exemption_tag)  # read once for all the item's rules
+        if value is None:
+            return _new(Assessment, (verdict, None))
+        exemption = read_exemption(value, as_of or evaluation_date(), parameters.max_exemption_days)
         return Assessment(apply_exemption(verdict, exemption), exemption)
+
+    @cached_property
+    def exemption_tag(self) -> str:
+        return tag_key(self.rule_id)
 
 
 def apply_exemption(verdict: Verdict, exemption: Exemption | None) -> Verdict:

@@ -33,7 +33,7 @@ def test_while_an_item_is_judged_its_group_is_read_once_and_other_groups_are_not
     try:
         first = security_group_from_configuration(item["configuration"], egress=False)
         assert security_group_from_configuration(item["configuration"], egress=False) is first
-        assert security_group_from_configuration(item["configuration"]).ingress is first.ingress
+        assert security_group_from_configuration(item["configuration"]).ingress_entries is first.ingress_entries
         assert security_group_from_configuration(other) is not security_group_from_configuration(other)
     finally:
         share_readings(None)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from perimeter.declarations import declared_values
 from perimeter.items import configuration_of, field
-from perimeter.securitygroups import security_group_from_configuration
+from perimeter.securitygroups import rule_count, security_group_from_configuration
 from perimeter.rules.sg_default_closed.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, Verdict
 
@@ -50,7 +50,7 @@ def evaluate(item: dict, parameters: None) -> Verdict:
     group = security_group_from_configuration(configuration)  # reads (and so validates) the group either way
     if not is_default_group(configuration):
         return Verdict(NOT_APPLICABLE, NOT_DEFAULT)
-    if not group.ingress and not group.egress:
+    inbound, outbound = rule_count(group.ingress_entries), rule_count(group.egress_entries)
+    if not inbound and not outbound:
         return Verdict(COMPLIANT, "Default security group has no inbound or outbound rules")
-    return Verdict(NON_COMPLIANT, f"Default security group has {len(group.ingress)} inbound and "
-                                  f"{len(group.egress)} outbound rules")
+    return Verdict(NON_COMPLIANT, f"Default security group has {inbound} inbound and {outbound} outbound rules")

@@ -50,14 +50,14 @@ from perimeter.ports import ALL_PORTS, PortRange
 from perimeter.protocols import ALL_TRAFFIC, ICMP_PROTOCOLS, PORT_RANGE_PROTOCOLS
 from perimeter.cidrs import TrustedSources, parse_trusted_sources
 from perimeter.securitygroups import (
-    SCOPE_WORDS, Permission, SecurityGroup, judged, security_group_from_configuration,
+    SCOPE_WORDS, Entry, JudgingSources, Permission, SecurityGroup, security_group_from_configuration,
 )
 from perimeter.rules.sg_ingress_authorized_ports_only.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
 
 
 @dataclass(frozen=True)
-class Parameters:
+class Parameters(JudgingSources):
     authorized: dict  # "tcp"/"udp" -> merged tuple[PortRange, ...]
     source_scope: str = "world"
     trusted: TrustedSources = TrustedSources()
@@ -75,7 +75,7 @@ def authorizes_everything(parameters: Parameters) -> bool:
     return all(not uncovered(ALL_PORTS, parameters.authorized[protocol]) for protocol in PORT_RANGE_PROTOCOLS)
 
 
-def unauthorized_ports(permission: Permission, parameters: Parameters) -> int:
+def unauthorized_ports(permission: Permission | Entry, parameters: Parameters) -> int:
     """How many ports the permission opens beyond the authorized ones (0: authorized). All traffic counts every
     port of both lists' protocols; a protocol other than tcp, udp and ICMP counts as all its ports."""
     if permission.protocol == ALL_TRAFFIC:
@@ -89,9 +89,14 @@ def unauthorized_ports(permission: Permission, parameters: Parameters) -> int:
 
 def offenders(group: SecurityGroup, parameters: Parameters) -> list[Permission]:
     """The in-scope ingress permissions opening unauthorized ports, most severe first."""
-    found = [(permission, unauthorized_ports(permission, parameters)) for permission in group.ingress
-             if judged(permission.source, parameters.source_scope, parameters.trusted)]
-    found = [pair for pair in found if pair[1]]
+    judgements = parameters.judgements
+    count = lambda entry: unauthorized_ports(entry, parameters)  # noqa: E731  # remembered per protocol and ports
+    found = []
+    for entry in group.ingress_entries:  # an entry's ports are judged once, for all its sources
+        unauthorized = judgements.ports(entry, count)
+        if unauthorized:
+            found += [(entry.permission(index), unauthorized) for index, source in enumerate(entry.sources)
+                      if judgements.source(source)]
     return [permission for permission, _ in sorted(found, key=lambda pair: (
         pair[0].protocol != ALL_TRAFFIC, pair[0].protocol in PORT_RANGE_PROTOCOLS, -pair[1]))]
 
@@ -102,6 +107,6 @@ def evaluate(item: dict, parameters: Parameters) -> Verdict:
     scope = SCOPE_WORDS[parameters.source_scope]
     if found:
         return Verdict(NON_COMPLIANT, summarise("Unauthorized inbound ports open", [p.label() for p in found]))
-    if not any(judged(permission.source, parameters.source_scope, parameters.trusted) for permission in group.ingress):
+    if not any(parameters.judgements.source(source) for entry in group.ingress_entries for source in entry.sources):
         return Verdict(COMPLIANT, f"No inbound rule open to {scope}")
     return Verdict(COMPLIANT, f"Only authorized ports open to {scope}")

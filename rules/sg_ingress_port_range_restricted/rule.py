@@ -77,10 +77,11 @@ from perimeter.ports import PortRange, covered_by_one
 from perimeter.securitygroups import (
     ALL_TRAFFIC,
     SCOPE_WORDS,
+    Entry,
+    JudgingSources,
     Permission,
     SecurityGroup,
-    judged,
-    is_self_reference,
+    is_self,
     security_group_from_configuration,
 )
 from perimeter.rules.sg_ingress_port_range_restricted.declaration import DECLARATION
@@ -88,7 +89,7 @@ from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
 
 
 @dataclass(frozen=True)
-class Parameters:
+class Parameters(JudgingSources):
     max_ports: int = 1
     authorized_tcp: tuple[PortRange, ...] = ()
     authorized_udp: tuple[PortRange, ...] = ()
@@ -110,7 +111,7 @@ def parse_parameters(raw: dict) -> Parameters:
     )
 
 
-def opens_port_range(permission: Permission, parameters: Parameters) -> bool:
+def opens_port_range(permission: Permission | Entry, parameters: Parameters) -> bool:
     ports = permission.ports
     if ports is None:
         return False  # ICMP type/code and protocols without ports
@@ -129,12 +130,15 @@ def _openness(permission: Permission) -> tuple:
 
 
 def offending_permissions(group: SecurityGroup, parameters: Parameters) -> list[Permission]:
-    """The in-scope ingress permissions from untrusted sources that open a non-exempt range, most open first."""
+    """The in-scope ingress permissions from untrusted sources that open a non-exempt range, most open first.
+
+    An entry's ports are judged once, for all its sources (``opens_port_range`` reads only protocol and ports)."""
+    judgements, group_id = parameters.judgements, group.group_id
     offenders = [
-        permission
-        for permission in group.ingress
-        if opens_port_range(permission, parameters) and judged(permission.source, parameters.source_scope, parameters.trusted)
-        and (parameters.include_self_references or not is_self_reference(permission, group.group_id))
+        entry.permission(index)
+        for entry in group.ingress_entries if opens_port_range(entry, parameters)
+        for index, source in enumerate(entry.sources)
+        if judgements.source(source) and (parameters.include_self_references or not is_self(source, group_id))
     ]
     return sorted(offenders, key=_openness)
 

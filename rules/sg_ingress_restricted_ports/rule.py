@@ -53,7 +53,7 @@ from perimeter.ports import ALL_PORTS, PortRange
 from perimeter.protocols import ALL_TRAFFIC, PORT_RANGE_PROTOCOLS
 from perimeter.cidrs import TrustedSources, parse_trusted_sources
 from perimeter.securitygroups import (
-    SCOPE_WORDS, Permission, SecurityGroup, judged, security_group_from_configuration,
+    SCOPE_WORDS, Entry, JudgingSources, Permission, SecurityGroup, security_group_from_configuration,
 )
 from perimeter.rules.sg_ingress_restricted_ports.declaration import DECLARATION
 from perimeter.verdicts import COMPLIANT, NON_COMPLIANT, Verdict, summarise
@@ -62,7 +62,7 @@ SHOWN_PORTS = 3  # restricted ports named per offender before "and N more"
 
 
 @dataclass(frozen=True)
-class Parameters:
+class Parameters(JudgingSources):
     restricted: dict  # "tcp"/"udp" -> tuple[PortRange, ...]
     source_scope: str = "world"
     trusted: TrustedSources = TrustedSources()
@@ -75,7 +75,7 @@ def parse_parameters(raw: dict) -> Parameters:
                       trusted=parse_trusted_sources(values["trustedSources"]))
 
 
-def tcp_udp_reach(permission: Permission) -> dict[str, PortRange]:
+def tcp_udp_reach(permission: Permission | Entry) -> dict[str, PortRange]:
     """The tcp and udp ports a permission opens, by protocol: all traffic opens every port of both; tcp/udp their
     range; ICMP and every other protocol no tcp or udp port (whatever ports those protocols may carry)."""
     if permission.protocol == ALL_TRAFFIC:
@@ -85,7 +85,7 @@ def tcp_udp_reach(permission: Permission) -> dict[str, PortRange]:
     return {}
 
 
-def restricted_reach(permission: Permission, parameters: Parameters) -> dict[str, tuple[PortRange, ...]]:
+def restricted_reach(permission: Permission | Entry, parameters: Parameters) -> dict[str, tuple[PortRange, ...]]:
     """The restricted ports, by protocol, the permission opens (empty when none)."""
     reach = {}
     for protocol, ports in tcp_udp_reach(permission).items():
@@ -99,12 +99,13 @@ def offenders(group: SecurityGroup, parameters: Parameters) -> list[tuple[Permis
     """(permission, restricted ports it reaches) for every in-scope offending ingress permission, most severe
     first: all traffic, then the most restricted ports reached."""
     found = []
-    for permission in group.ingress:
-        if not judged(permission.source, parameters.source_scope, parameters.trusted):
-            continue
-        reach = restricted_reach(permission, parameters)
+    judgements = parameters.judgements
+    reach_of = lambda entry: restricted_reach(entry, parameters)  # noqa: E731  # one per call: remembered per ports
+    for entry in group.ingress_entries:  # an entry's reach is worked out once, for all its sources
+        reach = judgements.ports(entry, reach_of)
         if reach:
-            found.append((permission, reach))
+            found += [(entry.permission(index), reach) for index, source in enumerate(entry.sources)
+                      if judgements.source(source)]
     return sorted(found, key=lambda pair: (pair[0].protocol != ALL_TRAFFIC,
                                            -sum(r.count for ranges in pair[1].values() for r in ranges)))
 
