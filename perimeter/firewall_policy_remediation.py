@@ -20,20 +20,19 @@ netfw-policy-default-action-fragment-packets and netfw-policy-stateful-strict-or
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any, Callable, Mapping, NamedTuple
 
 from botocore.exceptions import ClientError
 
 from perimeter.firewall import STANDARD_STATELESS_ACTIONS, firewall_policy_item, standard_stateless_action
 from perimeter.remediation import (
-    InputError, RemediationError, boolean_input, client, error_code, exemption_refusal, outcome, rule_parameters,
+    NFW_NOT_FOUND, NFW_STALE_TOKEN, InputError, RemediationError, boolean_input, client, error_code,
+    exemption_refusal, network_firewall_key, outcome, rule_parameters,
 )
 from perimeter.verdicts import COMPLIANT, Verdict
 
 MAX_ATTEMPTS = 5  # UpdateFirewallPolicy tries before giving up on a policy that keeps changing under us
-POLICY_ID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
-STALE_TOKEN, NOT_FOUND = "InvalidTokenException", "ResourceNotFoundException"
+STALE_TOKEN, NOT_FOUND = NFW_STALE_TOKEN, NFW_NOT_FOUND
 # A plan: the policy as described -> (the described policy as it should be, or None to change nothing; detail).
 Plan = Callable[[dict], "tuple[dict | None, Any]"]
 
@@ -59,20 +58,11 @@ def policy_arn(described: dict) -> str:
 
 def policy_key(nfw, given: str) -> dict:
     """DescribeFirewallPolicy's identifying argument for an ARN, a name, or a policy id (looked up)."""
-    if given.startswith("arn:"):
-        return {"FirewallPolicyArn": given}
-    if POLICY_ID.match(given):
-        for page in nfw.get_paginator("list_firewall_policies").paginate():
-            for entry in page["FirewallPolicies"]:
-                try:
-                    described = nfw.describe_firewall_policy(FirewallPolicyArn=entry["Arn"])
-                except ClientError as error:
-                    if error_code(error) == NOT_FOUND:
-                        continue  # deleted since listed: not the one
-                    raise
-                if described["FirewallPolicyResponse"]["FirewallPolicyId"] == given:
-                    return {"FirewallPolicyArn": entry["Arn"]}
-    return {"FirewallPolicyName": given}  # a name (names may look like ids too)
+    return network_firewall_key(
+        given, "FirewallPolicyArn", "FirewallPolicyName",
+        lambda: (entry["Arn"] for page in nfw.get_paginator("list_firewall_policies").paginate()
+                 for entry in page["FirewallPolicies"]),
+        lambda arn: nfw.describe_firewall_policy(FirewallPolicyArn=arn)["FirewallPolicyResponse"]["FirewallPolicyId"])
 
 
 def describe_policy(nfw, key: dict) -> dict:

@@ -16,20 +16,19 @@ Used by the remediation scripts of netfw-firewall-deletion-protection, netfw-fir
 """
 from __future__ import annotations
 
-import re
 from typing import Callable, NamedTuple
 
 from botocore.exceptions import ClientError
 
 from perimeter.firewall import firewall_item
 from perimeter.remediation import (
-    RemediationError, boolean_input, client, error_code, exemption_refusal, outcome, rule_parameters,
+    NFW_NOT_FOUND, NFW_STALE_TOKEN, RemediationError, boolean_input, client, error_code, exemption_refusal,
+    network_firewall_key, outcome, rule_parameters,
 )
 from perimeter.verdicts import COMPLIANT, Verdict
 
 MAX_ATTEMPTS = 5  # calls refused with InvalidTokenException in a row before the run gives up
-STALE_TOKEN, NOT_FOUND = "InvalidTokenException", "ResourceNotFoundException"
-FIREWALL_ID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+STALE_TOKEN, NOT_FOUND = NFW_STALE_TOKEN, NFW_NOT_FOUND
 FIREWALL_PARAMETER = "Firewall"  # the runbooks' resourceIdParameter
 
 
@@ -39,21 +38,11 @@ class FirewallGone(RemediationError):
 
 def firewall_key(nfw, given: str) -> dict:
     """DescribeFirewall's identifying argument for an ARN, a name, or a firewall id (looked up, see above)."""
-    given = given.strip()
-    if given.startswith("arn:"):
-        return {"FirewallArn": given}
-    if FIREWALL_ID.match(given):
-        for page in nfw.get_paginator("list_firewalls").paginate():
-            for entry in page["Firewalls"]:
-                try:
-                    described = nfw.describe_firewall(FirewallArn=entry["FirewallArn"])
-                except ClientError as error:
-                    if error_code(error) == NOT_FOUND:
-                        continue  # deleted since listed: not the one
-                    raise
-                if described["Firewall"].get("FirewallId") == given:
-                    return {"FirewallArn": entry["FirewallArn"]}
-    return {"FirewallName": given}  # a name (a name may look like an id too)
+    return network_firewall_key(
+        given.strip(), "FirewallArn", "FirewallName",
+        lambda: (entry["FirewallArn"] for page in nfw.get_paginator("list_firewalls").paginate()
+                 for entry in page["Firewalls"]),
+        lambda arn: nfw.describe_firewall(FirewallArn=arn)["Firewall"].get("FirewallId"))
 
 
 def describe_firewall(nfw, key: dict) -> dict:

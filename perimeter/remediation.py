@@ -10,6 +10,8 @@ standard library, boto3, botocore and pure core modules:
   with a message naming the parameter;
 - ``rule_parameters``: the rule's own parameters from the runbook parameters named after them, parsed by the rule.
 - ``outcome``: the payload of a script that reports its own failure, so that its outputs exist on failure too.
+- ``network_firewall_key``: the identifying argument of a Network Firewall Describe call for what a runbook was
+  given (an ARN, a name, or the resource id Config passes), with the service's error codes the runbooks test;
 - ``exemption_refusal`` / ``ec2_tags``: a runbook reads the resource's tags first and changes nothing on a resource
   that is exempt from its rule (perimeter.exemptions), ending successfully with outputs that say until when;
   ``unless_exempt`` is a whole handler doing that around a remediation.
@@ -17,8 +19,9 @@ standard library, boto3, botocore and pure core modules:
 from __future__ import annotations
 
 import json
+import re
 import traceback
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import boto3
 from botocore.config import Config
@@ -47,6 +50,33 @@ def client(service: str):
 
 def error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
+
+
+# Network Firewall (API reference, Common Errors and each Update* action): a stale UpdateToken, a resource gone.
+NFW_STALE_TOKEN, NFW_NOT_FOUND = "InvalidTokenException", "ResourceNotFoundException"
+# Config's resource id of a Network Firewall firewall, policy or rule group: the resource's id, a UUID.
+NFW_RESOURCE_ID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+
+
+def network_firewall_key(given: str, arn_name: str, name_name: str, listed_arns: Callable[[], Iterable[str]],
+                         id_of: Callable[[str], str | None]) -> dict:
+    """``{arn_name: ...}`` or ``{name_name: ...}`` for a Describe call: an ARN as given; a resource id (the Describe
+    calls take none) found among ``listed_arns()`` by describing each, ``id_of(arn)``, a resource deleted since it
+    was listed being skipped; anything else, or an id no listed resource has, as a name (a name may look like an
+    id too). The callers write the List and Describe calls, so each runbook's module names the actions it needs."""
+    if given.startswith("arn:"):
+        return {arn_name: given}
+    if NFW_RESOURCE_ID.match(given):
+        for arn in listed_arns():
+            try:
+                found = id_of(arn)
+            except ClientError as error:
+                if error_code(error) == NFW_NOT_FOUND:
+                    continue  # deleted since listed: not the one
+                raise
+            if found == given:
+                return {arn_name: arn}
+    return {name_name: given}
 
 
 def boolean_input(value: Any, name: str) -> bool:

@@ -24,7 +24,8 @@ from perimeter.firewall import (
 )
 from perimeter.firewall_policy_remediation import describe_policy, policy_key, read_plan_update
 from perimeter.remediation import (
-    InputError, RemediationError, boolean_input, client, error_code, rule_parameters, string_list_input,
+    NFW_NOT_FOUND, InputError, RemediationError, boolean_input, client, error_code, rule_parameters,
+    string_list_input,
 )
 from perimeter.verdicts import COMPLIANT, Verdict
 from perimeter.rules.netfw_policy_rule_group_associated.rule import Parameters, evaluate, missing_types, parse_parameters
@@ -115,7 +116,7 @@ def _describe_rule_group(nfw, arn: str, parameters: Parameters) -> tuple[RuleGro
     try:
         described = nfw.describe_rule_group(RuleGroupArn=arn)
     except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
+        if error_code(error) == NFW_NOT_FOUND:
             raise RemediationError(f"Rule group {arn} does not exist in this account and Region; "
                                    "nothing changed") from None
         raise
