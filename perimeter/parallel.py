@@ -150,7 +150,7 @@ def judge_unit(unit: Unit) -> _Judged:
 
 def start_method(threads: int | None = None) -> str:
     """How workers start. ``fork`` on Linux while this process runs one thread: a worker is a copy of the parent,
-    pack imported, at once (a directory of 20 files scanned 1.98x faster on two jobs than on one, against 1.70x
+    pack imported, at once (the bench's 20-file directory: 1.82x faster on two jobs than on one, against 1.66x
     with forkserver, whose server imports the pack before the first worker starts: issue 16, target 3). Never fork
     beside other threads (boto3's transfers may have started some): a copy of a lock another thread held stays
     locked in the child, which is why Python warns of it. Then forkserver, whose server has already imported the
