@@ -70,10 +70,13 @@ def expected_findings(count: int) -> int:
 
 
 def _count_findings(output) -> int:
-    import ijson
+    """The rows of the scan's JSON array, read with the pack's own streaming reader (ijson is no longer installed)."""
+    from perimeter.jsoninput import open_json_text
 
-    with open(output, "rb") as stream:
-        return sum(1 for _ in ijson.items(stream, "item"))
+    with open_json_text(output) as reader:
+        count = sum(1 for _ in reader.array())
+        reader.end()
+    return count
 
 
 # --- child -----------------------------------------------------------------------------------------------
