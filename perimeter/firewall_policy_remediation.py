@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from perimeter.firewall import STANDARD_STATELESS_ACTIONS, firewall_policy_item, standard_stateless_action
 from perimeter.remediation import (
     NFW_NOT_FOUND, NFW_STALE_TOKEN, InputError, RemediationError, boolean_input, client, error_code,
-    exemption_refusal, network_firewall_key, outcome, rule_parameters,
+    exemption_refusal, network_firewall_key, outcome, rule_parameters, unless_gone,
 )
 from perimeter.verdicts import COMPLIANT, Verdict
 
@@ -66,13 +66,9 @@ def policy_key(nfw, given: str) -> dict:
 
 
 def describe_policy(nfw, key: dict) -> dict:
-    try:
-        return nfw.describe_firewall_policy(**key)
-    except ClientError as error:
-        if error_code(error) == NOT_FOUND:
-            raise RemediationError(f"Firewall policy {next(iter(key.values()))} does not exist in this account and "
-                                   "Region (no policy has that ARN, name or policy id); nothing changed") from None
-        raise
+    return unless_gone(lambda: nfw.describe_firewall_policy(**key), lambda: RemediationError(
+        f"Firewall policy {next(iter(key.values()))} does not exist in this account and Region (no policy has that "
+        "ARN, name or policy id); nothing changed"))
 
 
 def update_request(planned: dict) -> dict:
@@ -127,13 +123,8 @@ def judge(described: dict, evaluate: Callable[[dict, Any], Verdict], parameters:
 
 def verify(nfw, arn: str, rule_id: str, evaluate, parameters) -> tuple[dict, Verdict]:
     """The policy described again after the update, and the rule's COMPLIANT verdict on it; else a loud failure."""
-    try:
-        described = nfw.describe_firewall_policy(FirewallPolicyArn=arn)
-    except ClientError as error:
-        if error_code(error) == NOT_FOUND:
-            raise RemediationError(f"UpdateFirewallPolicy succeeded but {arn} no longer exists when described again: "
-                                   "it was deleted meanwhile") from None
-        raise
+    described = unless_gone(lambda: nfw.describe_firewall_policy(FirewallPolicyArn=arn), lambda: RemediationError(
+        f"UpdateFirewallPolicy succeeded but {arn} no longer exists when described again: it was deleted meanwhile"))
     verdict = judge(described, evaluate, parameters)
     if verdict.compliance != COMPLIANT:
         raise RemediationError(f"UpdateFirewallPolicy succeeded but {rule_id} still judges {arn} "

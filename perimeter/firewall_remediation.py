@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from perimeter.firewall import firewall_item
 from perimeter.remediation import (
     NFW_NOT_FOUND, NFW_STALE_TOKEN, RemediationError, boolean_input, client, error_code, exemption_refusal,
-    network_firewall_key, outcome, rule_parameters,
+    network_firewall_key, outcome, rule_parameters, unless_gone,
 )
 from perimeter.verdicts import COMPLIANT, Verdict
 
@@ -46,13 +46,9 @@ def firewall_key(nfw, given: str) -> dict:
 
 
 def describe_firewall(nfw, key: dict) -> dict:
-    try:
-        return nfw.describe_firewall(**key)
-    except ClientError as error:
-        if error_code(error) == NOT_FOUND:
-            raise FirewallGone(f"Firewall {next(iter(key.values()))} does not exist in this account and Region (no "
-                               "firewall has that ARN, name or firewall id, or it was deleted during the run)") from None
-        raise
+    return unless_gone(lambda: nfw.describe_firewall(**key), lambda: FirewallGone(
+        f"Firewall {next(iter(key.values()))} does not exist in this account and Region (no firewall has that ARN, "
+        "name or firewall id, or it was deleted during the run)"))
 
 
 def gone_if_not_found(error: ClientError, arn: str) -> Exception:

@@ -12,6 +12,7 @@ standard library, boto3, botocore and pure core modules:
 - ``outcome``: the payload of a script that reports its own failure, so that its outputs exist on failure too.
 - ``network_firewall_key``: the identifying argument of a Network Firewall Describe call for what a runbook was
   given (an ARN, a name, or the resource id Config passes), with the service's error codes the runbooks test;
+  ``unless_gone`` turns its "no such resource" answer into the runbook's own error;
 - ``exemption_refusal`` / ``ec2_tags``: a runbook reads the resource's tags first and changes nothing on a resource
   that is exempt from its rule (perimeter.exemptions), ending successfully with outputs that say until when;
   ``unless_exempt`` is a whole handler doing that around a remediation.
@@ -77,6 +78,17 @@ def network_firewall_key(given: str, arn_name: str, name_name: str, listed_arns:
             if found == given:
                 return {arn_name: arn}
     return {name_name: given}
+
+
+def unless_gone(call: Callable[[], Any], gone: Callable[[], Exception]) -> Any:
+    """``call()``; where Network Firewall answers NFW_NOT_FOUND (no such resource, or no longer), ``gone()`` is raised
+    instead, without the ClientError as its context. The caller writes the call, as for network_firewall_key."""
+    try:
+        return call()
+    except ClientError as error:
+        if error_code(error) == NFW_NOT_FOUND:
+            raise gone() from None
+        raise
 
 
 def boolean_input(value: Any, name: str) -> bool:

@@ -16,16 +16,13 @@ from __future__ import annotations
 import copy
 from typing import NamedTuple
 
-from botocore.exceptions import ClientError
-
 from perimeter.firewall import (
     DEFAULT_ACTION_ORDER, STATEFUL, STATELESS, STRICT_ORDER, RuleGroup, firewall_policy_from_configuration,
     firewall_policy_item, rule_group_from_configuration, rule_group_item,
 )
 from perimeter.firewall_policy_remediation import describe_policy, policy_key, read_plan_update
 from perimeter.remediation import (
-    NFW_NOT_FOUND, InputError, RemediationError, boolean_input, client, error_code, rule_parameters,
-    string_list_input,
+    InputError, RemediationError, boolean_input, client, rule_parameters, string_list_input, unless_gone,
 )
 from perimeter.verdicts import COMPLIANT, Verdict
 from perimeter.rules.netfw_policy_rule_group_associated.rule import Parameters, evaluate, missing_types, parse_parameters
@@ -113,13 +110,8 @@ def _rule_groups(nfw, value, parameters: Parameters) -> list[tuple[RuleGroup, st
 
 def _describe_rule_group(nfw, arn: str, parameters: Parameters) -> tuple[RuleGroup, str | None]:
     """The group, refused unless the rules accept it, and for a stateful one its rule order (None if unknown)."""
-    try:
-        described = nfw.describe_rule_group(RuleGroupArn=arn)
-    except ClientError as error:
-        if error_code(error) == NFW_NOT_FOUND:
-            raise RemediationError(f"Rule group {arn} does not exist in this account and Region; "
-                                   "nothing changed") from None
-        raise
+    described = unless_gone(lambda: nfw.describe_rule_group(RuleGroupArn=arn), lambda: RemediationError(
+        f"Rule group {arn} does not exist in this account and Region; nothing changed"))
     group = rule_group_from_configuration(described, arn)
     if group.type not in LISTS:
         raise RemediationError(f"Cannot tell whether rule group {arn} is stateful or stateless")
