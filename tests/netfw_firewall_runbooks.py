@@ -10,7 +10,7 @@ import pytest
 from perimeter.exemptions import tag_key
 from perimeter.firewall import firewall_item
 from tests.fakes.networkfirewall import FakeNetworkFirewall
-from tests.ssm.runner import FAILED, SUCCESS, run_document
+from tests.ssm.runner import FAILED, outputs, run_document  # noqa: F401  # outputs: for the runbooks' tests
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -40,11 +40,6 @@ def run(document: dict, firewall: str, **parameters):
     """The document run with DryRun false unless given (the document's own default has its own test)."""
     return run_document(document, {"AutomationAssumeRole": ROLE, "Firewall": firewall, "DryRun": False,
                                    **parameters}, region=REGION)
-
-
-def outputs(result) -> dict:
-    assert result.status == SUCCESS, result.failure_message
-    return {name.split(".", 1)[1]: value for name, value in result.outputs.items()}
 
 
 def failed_outputs(result) -> dict:

@@ -11,7 +11,7 @@ import boto3
 
 from perimeter.exemptions import evaluation_date, tag_key
 from perimeter.registry import load_rule
-from tests.ssm.runner import SUCCESS, run_document
+from tests.ssm.runner import SUCCESS, outputs, run_document  # noqa: F401  # outputs: for the runbooks' tests
 
 RULES = Path(__file__).resolve().parents[1] / "rules"
 REGION = "us-east-1"
@@ -25,11 +25,6 @@ def run(document: dict, firewall_policy: str, **parameters):
     """Run the document; DryRun false unless given (the document's own default, a dry run, has its own test)."""
     return run_document(document, {"AutomationAssumeRole": ROLE, "FirewallPolicy": firewall_policy, "DryRun": False,
                                    **parameters}, region=REGION)
-
-
-def outputs(result) -> dict:
-    assert result.status == SUCCESS, result.failure_message
-    return {name.split(".", 1)[1]: value for name, value in result.outputs.items()}
 
 
 def failure_outputs(result) -> dict:

@@ -12,7 +12,7 @@ from perimeter.registry import load_rule
 from perimeter.runbooks import render_runbook
 from perimeter.templates.remediation_parameters import RESOURCE_ID, RULE_VALUE, map_remediation_parameters
 from tests.fakes.networkfirewall import FakeNetworkFirewall
-from tests.ssm.runner import FAILED, SUCCESS, run_document
+from tests.ssm.runner import FAILED, SUCCESS, outputs, run_document
 from tests.ssm.validator import validate_document
 
 RULE_DIR = Path(__file__).resolve().parents[1] / "rules" / "netfw_policy_rule_group_associated"
@@ -53,11 +53,6 @@ def run(document: dict, firewall_policy: str, rule_group_arn: str | list[str], *
     arns = [rule_group_arn] if isinstance(rule_group_arn, str) else rule_group_arn
     return run_document(document, {"AutomationAssumeRole": ROLE, "FirewallPolicy": firewall_policy,
                                    "RuleGroupArn": arns, "DryRun": False, **parameters}, region=REGION)
-
-
-def outputs(result) -> dict:
-    assert result.status == SUCCESS, result.failure_message
-    return {name.split(".", 1)[1]: value for name, value in result.outputs.items()}
 
 
 def only_reference(out: dict) -> tuple[str, dict]:

@@ -75,6 +75,12 @@ class RunResult:
         return [run for run in self.steps if run.name == name][-1]
 
 
+def outputs(result: RunResult) -> dict[str, Any]:
+    """A successful run's outputs by their output names (the failure message shows when it did not succeed)."""
+    assert result.status == SUCCESS, result.failure_message
+    return {name.split(".", 1)[1]: value for name, value in result.outputs.items()}
+
+
 def run_document(document: dict, parameters: dict[str, Any] | None = None, *, region: str = REGION,
                  execution_id: str | None = None,
                  functions: Mapping[str, lambdas.LambdaFunction] | None = None) -> RunResult:
