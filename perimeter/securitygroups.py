@@ -478,10 +478,6 @@ def ingress_from_rules(rules: Iterable[dict]) -> tuple[Permission, ...]:
 SCOPE_WORDS = {"any": "any source", "public": "public sources", "world": "the world"}
 
 
-def is_self_reference(permission: Permission, group_id: str) -> bool:
-    """The source is the group itself (the default group's "all traffic from itself")."""
-    return is_self(permission.source, group_id)
-
-
 def is_self(source: Source, group_id: str) -> bool:
+    """The source is the group itself (the default group's "all traffic from itself")."""
     return source[0] == SECURITY_GROUP and source[1] == group_id
